@@ -1,0 +1,121 @@
+# Shared setup for scripts/start.sh and scripts/test.sh (sourced, not run directly).
+#
+# Target: a fresh Debian 12 box, as root, with Python 3.11. Everything is installed only when
+# missing, so running the scripts again is quick. Functions:
+#   ensure_python_venv   python3 + the venv module (Debian's python3-venv)
+#   ensure_project_venv  .venv with this project installed editable, with test extras
+#   ensure_postgresql    a PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+APT_UPDATED=""
+apt_install() {
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null || die "need root to install $*; run as root or install them"
+        sudo="sudo"
+    fi
+    command -v apt-get >/dev/null || die "apt-get not found; install $* with your package manager"
+    if [ -z "$APT_UPDATED" ]; then
+        log "apt-get update"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        APT_UPDATED=1
+    fi
+    log "apt-get install $*"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_python_venv() {
+    command -v python3 >/dev/null || apt_install python3
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || die "Python 3.11 or newer is needed; found $(python3 --version 2>&1)"
+    # Debian splits ensurepip (needed by `python3 -m venv`) into python3-venv.
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+}
+
+ensure_project_venv() {
+    ensure_python_venv
+    if [ ! -x .venv/bin/python ]; then
+        log "creating .venv"
+        python3 -m venv .venv
+    fi
+    local stamp=.venv/.voice-install-stamp
+    local root="$PWD"
+    local want
+    want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+    # Import from / so that only the installed (editable) package can satisfy the imports.
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \
+        || ! (cd / && "$root/.venv/bin/python" -c 'import voice.cli, webhooks, pytest' 2>/dev/null) \
+        || [ ! -x .venv/bin/ruff ]; then
+        log "installing the project into .venv (pip install -e '.[test]')"
+        .venv/bin/python -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+            -e '.[test]'
+        echo "$want" > "$stamp"
+    fi
+}
+
+pg_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+pg_cluster_version() { ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1; }
+
+pg_trust_localhost() {
+    local version hba
+    version="$(pg_cluster_version)"
+    [ -n "$version" ] || return 0
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    if ! grep -Eq '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+        log "allowing trust auth for 127.0.0.1 in $hba (test machine only)"
+        sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+        pg_answers && pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+    fi
+    return 0
+}
+
+ensure_postgresql() {
+    if ! pg_answers; then
+        command -v pg_ctlcluster >/dev/null || apt_install postgresql
+        if [ -z "$(pg_cluster_version)" ]; then
+            local server
+            server="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+            log "creating PostgreSQL $server cluster"
+            pg_createcluster "$server" main >/dev/null
+        fi
+        pg_trust_localhost
+        log "starting PostgreSQL $(pg_cluster_version)"
+        pg_ctlcluster --skip-systemctl-redirect "$(pg_cluster_version)" main start || true
+        local tries=0
+        until pg_answers; do
+            tries=$((tries + 1))
+            [ "$tries" -le 60 ] || die "PostgreSQL did not start on 127.0.0.1:5432"
+            sleep 0.5
+        done
+    fi
+    if ! pg_prepare_test_database; then
+        # Answering but refusing us: a local cluster still asking for passwords.
+        pg_trust_localhost
+        pg_prepare_test_database || die "cannot connect to PostgreSQL on 127.0.0.1:5432 as \
+postgres without a password; allow trust auth for 127.0.0.1 in pg_hba.conf"
+    fi
+}
+
+pg_prepare_test_database() {
+    .venv/bin/python - <<'PY'
+import sys
+
+import psycopg
+
+try:
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5",
+        autocommit=True,
+    ) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = 'test'").fetchone()
+        if not found:
+            print("==> creating PostgreSQL database 'test'", file=sys.stderr)
+            connection.execute("CREATE DATABASE test")
+except psycopg.OperationalError as exc:
+    print(f"PostgreSQL: {str(exc).strip()}", file=sys.stderr)
+    sys.exit(1)
+PY
+}

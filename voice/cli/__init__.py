@@ -1,0 +1,38 @@
+"""The ``voice`` command line: one click group, subcommands grouped by area.
+
+Owns the top-level ``voice`` group and which areas are registered on it; each area lives in
+its own module (``db``, ``web`` with ``web``/``up``, ``calls``, ``flows``). Commands load
+settings and build services themselves through ``voice.cli.common`` so that ``voice --help``
+and ``voice --version`` work even when the settings are broken.
+"""
+
+from __future__ import annotations
+
+import click
+
+from voice import __version__
+from voice.cli.calls import calls
+from voice.cli.db import db
+from voice.cli.flows import flows
+from voice.cli.web import up, web
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="voice")
+def main() -> None:
+    """Self-hosted contact-center voice service: YAML IVR flows over SIP and Twilio."""
+
+
+main.add_command(db)
+main.add_command(web)
+main.add_command(up)
+main.add_command(calls)
+main.add_command(flows)
+
+
+@main.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for VOICE_SECRET_KEY (encrypts call secrets kept between webhooks)."""
+    from voice.secretbox import new_key
+
+    click.echo(new_key())

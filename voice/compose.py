@@ -1,0 +1,117 @@
+"""Composition root: build the service objects of one process from its :class:`Settings`.
+
+Owns the wiring (settings -> engine -> session factory -> repositories -> flow catalog).
+Every process entry point (``voice.app.create_app``, each CLI command, later the SIP and
+task workers) calls :func:`build_services` exactly once and closes the result when done;
+nothing else creates engines or clients, and nothing here is global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from voice.auth.verifier import DirectoryVerifier, load_directory
+from voice.calls.repository import CallRepository
+from voice.calls.service import CallService
+from voice.calls.sessions import SessionStore
+from voice.flows.catalog import FlowCatalog
+from voice.flows.repository import FlowRepository
+from voice.lookups import HttpLookupService
+from voice.recordings.repository import RecordingRepository
+from voice.recordings.service import RecordingService, make_download_client
+from voice.secretbox import SecretBox, load_or_create_key
+from voice.settings import Settings
+from voice.store.db import create_db_engine, session_factory
+
+if TYPE_CHECKING:
+    from voice.twilio.twiml import RecordingHook
+
+
+@dataclass
+class Services:
+    """Everything a process needs to do its work, built once from settings."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    flow_repository: FlowRepository
+    call_repository: CallRepository
+    flow_catalog: FlowCatalog
+    call_service: CallService
+    clock: Callable[[], datetime]
+    http: httpx.Client
+    #: carries out whole-call recording actions for the Twilio adapter (None: not configured)
+    recording_hook: RecordingHook | None = None
+    recording_service: RecordingService | None = None
+
+    def close(self) -> None:
+        """Release connections and threads; the object must not be used afterwards."""
+        self.call_service.close()
+        self.http.close()
+        if self.recording_service is not None:
+            self.recording_service.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def build_services(settings: Settings,
+                   clock: Callable[[], datetime] | None = None) -> Services:
+    """Create the engine, session factory and repositories for ``settings``.
+
+    Does not touch the schema; run ``voice.store.migrate.upgrade`` first (``voice up`` and
+    ``voice db upgrade`` do).
+    """
+    engine = create_db_engine(settings.database_url)
+    sessions = session_factory(engine)
+    flow_repository = FlowRepository(sessions)
+    calls = CallRepository(sessions)
+    catalog = FlowCatalog(flows_dir=settings.flows_dir, schedules_file=settings.schedules_file,
+                          repository=flow_repository)
+    http = httpx.Client()
+    clock = clock or (lambda: datetime.now(UTC))
+    box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
+    verifier = load_directory(settings.demo_customers) if settings.demo_customers else \
+        DirectoryVerifier()
+    call_service = CallService(
+        catalog=catalog, calls=calls, store=SessionStore(sessions, box), verifier=verifier,
+        lookups=HttpLookupService(http), lookup_budget=settings.lookup_budget, clock=clock,
+        default_flow=settings.twilio_default_flow)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        session_factory=sessions,
+        flow_repository=flow_repository,
+        call_repository=calls,
+        flow_catalog=catalog,
+        call_service=call_service,
+        clock=clock,
+        http=http,
+    )
+    if not settings.missing_twilio_credentials():
+        from voice.twilio.recording import TwilioRecordingHook
+        from voice.twilio.rest import TwilioRecordingControl, make_twilio_client
+
+        services.recording_hook = TwilioRecordingHook(
+            TwilioRecordingControl(make_twilio_client(settings)), settings.public_url)
+        services.recording_service = RecordingService(
+            RecordingRepository(sessions), settings.recordings_dir,
+            make_download_client(settings))
+    return services

@@ -1,0 +1,220 @@
+"""SQLAlchemy 2 declarative models: the database schema of the voice service.
+
+Owns the tables ``flows``, ``flow_versions``, ``calls``, ``call_events`` (the IVR path)
+and ``recordings`` (audio files of calls and voicemails), and the column type
+:class:`UtcDateTime`, which stores every timestamp in UTC and always hands back
+timezone-aware UTC datetimes, on SQLite (which has no time zone type) as well as on
+PostgreSQL. Every change here needs a matching Alembic revision under ``migrations/``;
+``tests/store/test_migrations.py`` fails when the two disagree. Models carry no behaviour:
+the repositories (``voice.flows.repository``, ``voice.calls.repository``) own the queries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from voice.store.errors import InvalidTimestampError
+
+# Deterministic constraint names, so that migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 100
+CALL_ID_LENGTH = 255  # SIP Call-IDs can be long; Twilio CallSids are 34 characters
+NUMBER_LENGTH = 255  # E.164 numbers, extensions, or full SIP URIs
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp column that accepts only aware datetimes and returns aware UTC ones.
+
+    SQLite stores the UTC wall time without an offset, so results are re-tagged as UTC;
+    PostgreSQL stores ``timestamptz`` and results are converted to UTC.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidTimestampError(value)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the shared metadata (used by Alembic autogenerate)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class Flow(Base):
+    """A flow id ever published; its versions hold the content."""
+
+    __tablename__ = "flows"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class FlowVersion(Base):
+    """One published version of a flow: the YAML text exactly as validated, and who/when."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("flows.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    numbers: Mapped[list[str]]
+    published_at: Mapped[datetime]
+    published_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Call(Base):
+    """One call (real or simulated) and the flow version it ran."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    flow_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    flow_version: Mapped[int | None] = mapped_column(Integer)
+    flow_sha256: Mapped[str | None] = mapped_column(String(64))
+    from_number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    to_number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    started_at: Mapped[datetime] = mapped_column(index=True)  # call lists are newest first
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(100))
+    simulated: Mapped[bool] = mapped_column(Boolean)
+    worker: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call",
+        order_by="CallEvent.seq",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class CallEvent(Base):
+    """One step of a call's IVR path: a node visit with its outcome and (masked) input."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (UniqueConstraint("call_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(
+        String(CALL_ID_LENGTH), ForeignKey("calls.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    flow_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    node: Mapped[str] = mapped_column(String(ID_LENGTH))
+    node_type: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(100))
+    input: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None]
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+
+class IvrSession(Base):
+    """A live call's saved IVR session, between webhooks and across worker processes.
+
+    ``state`` is ``SessionState.to_dict()`` without secrets; ``secrets`` holds them encrypted
+    (Fernet). ``revision`` is an optimistic lock: a save that lost a race is retried, so two
+    workers never advance one call twice. ``last_key``/``last_reply`` answer a repeated
+    webhook delivery with the same reply instead of advancing the flow again.
+    """
+
+    __tablename__ = "ivr_sessions"
+
+    call_id: Mapped[str] = mapped_column(
+        String(CALL_ID_LENGTH), ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]]
+    secrets: Mapped[str | None] = mapped_column(Text)
+    versions: Mapped[dict[str, Any]]
+    timers: Mapped[dict[str, Any]]
+    adapter: Mapped[dict[str, Any]]
+    queue: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    queue_priority: Mapped[int | None] = mapped_column(Integer)
+    enqueued_at: Mapped[datetime | None]
+    last_key: Mapped[str | None] = mapped_column(String(255))
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    ended: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+class Recording(Base):
+    """One audio file of a call: the whole call (two channels) or a voicemail.
+
+    ``path`` is relative to the recordings folder (``VOICE_RECORDINGS_DIR``), so the folder can
+    move. ``(source, source_id)`` is unique: Twilio retries its recording callback, and the
+    second delivery must find the first row instead of storing the audio twice. ``channels``,
+    ``duration_s``, ``size_bytes`` and ``sha256`` describe the file as stored, not what the
+    carrier claimed. No ``ON DELETE CASCADE``: a call's rows may only go once its files have
+    been removed (retention purge), or the audio would be orphaned on disk.
+    """
+
+    __tablename__ = "recordings"
+    __table_args__ = (UniqueConstraint("source", "source_id"), UniqueConstraint("path"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(
+        String(CALL_ID_LENGTH), ForeignKey("calls.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # 'call' (whole call) or 'voicemail'
+    source: Mapped[str] = mapped_column(String(16))  # 'twilio' or 'sip'
+    source_id: Mapped[str] = mapped_column(String(ID_LENGTH))  # e.g. Twilio's RecordingSid
+    path: Mapped[str] = mapped_column(String(500))
+    channels: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float] = mapped_column(Float)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    flow_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    queue: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    agent: Mapped[str | None] = mapped_column(String(ID_LENGTH))

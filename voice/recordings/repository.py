@@ -1,0 +1,172 @@
+"""The recordings store: add recordings and find them by id, call or carrier id.
+
+Owns all reads and writes of the ``recordings`` table. It validates shape (known kind and
+source, a relative path without ``..``, aware timestamps, sane numbers) so a bad caller gets
+an error naming the field instead of a database constraint message, and it turns the
+database's uniqueness guarantee on ``(source, source_id)`` into
+:class:`~voice.recordings.errors.DuplicateRecordingError`, which is what makes storing a
+recording idempotent under concurrent, repeated callbacks. It never touches files.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from voice.recordings.errors import (
+    DuplicateRecordingError,
+    InvalidRecordingDataError,
+    RecordingCallNotFoundError,
+)
+from voice.recordings.records import KINDS, SOURCES, RecordingInfo
+from voice.store.models import Call, Recording
+
+__all__ = ["KINDS", "SOURCES", "RecordingInfo", "RecordingRepository"]
+
+
+class RecordingRepository:
+    """Stores and finds recordings through sessions from ``session_factory``."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._sessions = session_factory
+
+    def add(
+        self,
+        *,
+        call_id: str,
+        kind: str,
+        source: str,
+        source_id: str,
+        path: str,
+        channels: int,
+        duration_s: float,
+        size_bytes: int,
+        sha256: str,
+        created_at: datetime,
+        flow_id: str | None = None,
+        queue: str | None = None,
+        agent: str | None = None,
+    ) -> RecordingInfo:
+        """Add a recording and return it with its id.
+
+        Raises :class:`DuplicateRecordingError` when ``(source, source_id)`` is stored already,
+        :class:`RecordingCallNotFoundError` for an unknown call and
+        :class:`InvalidRecordingDataError` for a bad field.
+        """
+        where = f"recording '{source_id}' of call '{call_id}'"
+        _check_choice(kind, KINDS, f"{where}: kind")
+        _check_choice(source, SOURCES, f"{where}: source")
+        _check_path(path, where)
+        _check_numbers(where, channels, duration_s, size_bytes, sha256)
+        if created_at.tzinfo is None or created_at.utcoffset() is None:
+            raise InvalidRecordingDataError(
+                f"{where}: created_at {created_at!r} has no time zone; pass an aware datetime"
+            )
+        row = Recording(
+            call_id=call_id, kind=kind, source=source, source_id=source_id, path=path,
+            channels=channels, duration_s=float(duration_s), size_bytes=size_bytes,
+            sha256=sha256, created_at=created_at.astimezone(UTC), flow_id=flow_id, queue=queue,
+            agent=agent,
+        )
+        try:
+            with self._sessions.begin() as session:
+                if session.get(Call, call_id) is None:
+                    raise RecordingCallNotFoundError(call_id)
+                session.add(row)
+        except IntegrityError:
+            # Another writer won the race (a repeated callback), or the path is taken.
+            if self.by_source_id(source, source_id) is not None:
+                raise DuplicateRecordingError(source, source_id) from None
+            raise InvalidRecordingDataError(
+                f"{where}: path '{path}' already belongs to another recording; "
+                "every recording needs its own file"
+            ) from None
+        return _info(row)
+
+    def get(self, recording_id: int) -> RecordingInfo | None:
+        """One recording by its id, or None if unknown."""
+        with self._sessions() as session:
+            row = session.get(Recording, recording_id)
+            return _info(row) if row is not None else None
+
+    def list_for_call(self, call_id: str) -> list[RecordingInfo]:
+        """The recordings of one call, oldest first (empty for an unknown call)."""
+        query = (
+            select(Recording)
+            .where(Recording.call_id == call_id)
+            .order_by(Recording.created_at, Recording.id)
+        )
+        with self._sessions() as session:
+            return [_info(row) for row in session.scalars(query)]
+
+    def by_source_id(self, source: str, source_id: str) -> RecordingInfo | None:
+        """The recording the carrier knows as ``source_id`` (e.g. a RecordingSid), or None."""
+        query = select(Recording).where(
+            Recording.source == source, Recording.source_id == source_id
+        )
+        with self._sessions() as session:
+            row = session.scalars(query).first()
+            return _info(row) if row is not None else None
+
+    def call_started_at(self, call_id: str) -> datetime | None:
+        """When the call started according to the call log, or None if it is unknown.
+
+        Recordings are filed under the day their call started, so all files of one call sit
+        in one folder even when it crosses midnight.
+        """
+        with self._sessions() as session:
+            return session.scalar(select(Call.started_at).where(Call.id == call_id))
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise InvalidRecordingDataError(
+            f"{what} '{value}' is unknown; use one of {', '.join(allowed)}"
+        )
+
+
+def _check_path(path: str, where: str) -> None:
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        raise InvalidRecordingDataError(
+            f"{where}: path '{path}' must be relative to the recordings folder, "
+            "with '/' separators and no '..' (e.g. 2026/11/24/CA123.wav)"
+        )
+
+
+def _check_numbers(
+    where: str, channels: int, duration_s: float, size_bytes: int, sha256: str
+) -> None:
+    if not isinstance(channels, int) or channels < 1:
+        raise InvalidRecordingDataError(f"{where}: channels must be 1 or more, got {channels!r}")
+    if duration_s < 0:
+        raise InvalidRecordingDataError(f"{where}: duration_s must not be negative")
+    if size_bytes < 0:
+        raise InvalidRecordingDataError(f"{where}: size_bytes must not be negative")
+    if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+        raise InvalidRecordingDataError(
+            f"{where}: sha256 must be 64 lowercase hex digits (hashlib.sha256().hexdigest())"
+        )
+
+
+def _info(row: Recording) -> RecordingInfo:
+    return RecordingInfo(
+        id=row.id,
+        call_id=row.call_id,
+        kind=row.kind,
+        source=row.source,
+        source_id=row.source_id,
+        path=row.path,
+        channels=row.channels,
+        duration_s=row.duration_s,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        created_at=row.created_at,
+        flow_id=row.flow_id,
+        queue=row.queue,
+        agent=row.agent,
+    )

@@ -1,0 +1,1 @@
+"""The Twilio front end: Twilio's voice webhooks in, TwiML out (an adapter: it translates)."""

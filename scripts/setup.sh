@@ -119,3 +119,23 @@ except psycopg.OperationalError as exc:
     sys.exit(1)
 PY
 }
+
+# Telephony tools the SIP side and its tests use: SIPp (sip-tester), espeak-ng (prompts and
+# test speech), sox (audio checks), baresip (a real softphone) and Kamailio (the dispatcher
+# in front of the media workers).
+ensure_telephony_tools() {
+    local missing=()
+    command -v sipp >/dev/null || missing+=(sip-tester)
+    command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+    command -v sox >/dev/null || missing+=(sox)
+    command -v baresip >/dev/null || missing+=(baresip-core)
+    command -v kamailio >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/dispatcher.so ] \
+        || missing+=(kamailio)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+    # The Debian package may start a system Kamailio on 5060; the service runs its own.
+    if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
+        systemctl stop kamailio || true
+    fi
+}

@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 ensure_project_venv
+ensure_telephony_tools
 exec .venv/bin/voice up "$@"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -53,6 +54,15 @@ class Settings:
     lookup_budget: float = 3.0
     queue_handle_time: int = 180
     demo_customers: Path | None = None
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_workers: int = 1
+    #: networks allowed to send calls (trunks, PBXs); others get 403
+    sip_allow: tuple[str, ...] = ("127.0.0.0/8",)
+    sip_grace: int = 30
+    #: a Vosk model folder for speech menus (None: speech input is not offered on SIP calls)
+    vosk_model: Path | None = None
+    prompts_dir: Path | None = None
     # read from TWILIO_AUTH_TOKEN / TWILIO_ACCOUNT_SID (Twilio's own names), not VOICE_*
     twilio_auth_token: str = field(default="", repr=False)
     twilio_account_sid: str = ""
@@ -135,6 +145,14 @@ def load_settings(
         "lookup_budget": _check(problems, raw("lookup_budget"), _budget),
         "queue_handle_time": _check(problems, raw("queue_handle_time"), _workers),
         "demo_customers": _check(problems, raw("demo_customers"), _path),
+        "sip_host": _check(problems, raw("sip_host"), _host),
+        "sip_port": _check(problems, raw("sip_port"), _port),
+        "sip_workers": _check(problems, raw("sip_workers"), _workers),
+        "sip_allow": _check(problems, raw("sip_allow"), _networks),
+        "sip_grace": _check(problems, raw("sip_grace"), _workers),
+        "vosk_model": _check(problems, raw("vosk_model"), _optional_model),
+        "prompts_dir": _check(problems, raw("prompts_dir"),
+                              lambda r: _sub_dir(r, data_dir, "prompts")),
         "twilio_auth_token": env.get("TWILIO_AUTH_TOKEN", "").strip(),
         "twilio_account_sid": env.get("TWILIO_ACCOUNT_SID", "").strip(),
     }
@@ -295,6 +313,38 @@ def _recordings_dir(raw: _Raw, data_dir: object) -> Path | None:
     if not str(raw.value).strip():
         return data_dir / "recordings" if isinstance(data_dir, Path) else None
     return _path(raw)
+
+
+def _sub_dir(raw: _Raw, data_dir: object, name: str) -> Path | None:
+    if not str(raw.value).strip():
+        return data_dir / name if isinstance(data_dir, Path) else None
+    return _path(raw)
+
+
+def _networks(raw: _Raw) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, e.g. ``127.0.0.0/8,203.0.113.7``."""
+    items = [part.strip() for part in str(raw.value).split(",") if part.strip()]
+    if not items:
+        raise ValueError("is empty; list the trunk addresses or networks allowed to call, "
+                         "e.g. 203.0.113.0/24,127.0.0.1")
+    networks = []
+    for item in items:
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"'{item}' is not an IP address or network (e.g. 10.0.0.0/8)"
+                             ) from None
+    return tuple(networks)
+
+
+def _optional_model(raw: _Raw) -> Path | None:
+    if not str(raw.value).strip():
+        return None
+    path = _path(raw)
+    if not (path / "am").is_dir() and not (path / "conf").is_dir():
+        raise ValueError(f"{path} is not a Vosk model folder (it has no am/ or conf/ inside); "
+                         "download one with `voice models` or point at an unpacked model")
+    return path
 
 
 def _secret_key(raw: _Raw) -> str:

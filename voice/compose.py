@@ -50,6 +50,7 @@ class Services:
     http: httpx.Client
     #: carries out whole-call recording actions for the Twilio adapter (None: not configured)
     recording_hook: RecordingHook | None = None
+    #: files finished recordings (SIP: recorded here; Twilio: downloaded with credentials)
     recording_service: RecordingService | None = None
 
     def close(self) -> None:
@@ -105,13 +106,14 @@ def build_services(settings: Settings,
         clock=clock,
         http=http,
     )
-    if not settings.missing_twilio_credentials():
+    twilio = not settings.missing_twilio_credentials()
+    services.recording_service = RecordingService(
+        RecordingRepository(sessions), settings.recordings_dir,
+        make_download_client(settings) if twilio else None)
+    if twilio:
         from voice.twilio.recording import TwilioRecordingHook
         from voice.twilio.rest import TwilioRecordingControl, make_twilio_client
 
         services.recording_hook = TwilioRecordingHook(
             TwilioRecordingControl(make_twilio_client(settings)), settings.public_url)
-        services.recording_service = RecordingService(
-            RecordingRepository(sessions), settings.recordings_dir,
-            make_download_client(settings))
     return services

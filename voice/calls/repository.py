@@ -109,6 +109,17 @@ class CallRepository:
             call.ended_at = ended_at
             call.outcome = outcome
 
+    def end_open_calls(self, *, worker: str, ended_at: datetime, outcome: str) -> list[str]:
+        """End every call still open on media worker ``worker`` (it died); return their ids."""
+        _require_aware(ended_at, f"worker '{worker}': ended_at")
+        with self._sessions.begin() as session:
+            open_calls = session.scalars(
+                select(Call).where(Call.worker == worker, Call.ended_at.is_(None))).all()
+            for call in open_calls:
+                call.ended_at = ended_at
+                call.outcome = outcome
+            return [call.id for call in open_calls]
+
     def list_calls(self, limit: int = 50, channel: str | None = None) -> list[CallRecord]:
         """The ``limit`` most recent calls (optionally of one channel), newest first."""
         query = (

@@ -61,8 +61,11 @@ class CallService:
 
     # -- entry points -----------------------------------------------------------------
     def start(self, *, channel: str, call_id: str, from_number: str, to_number: str,
-              flow_id: str | None, render: Render) -> str:
-        """A new call: pick the flow (given, by number, or the default) and run it."""
+              flow_id: str | None, render: Render, worker: str | None = None) -> str:
+        """A new call: pick the flow (given, by number, or the default) and run it.
+
+        ``worker`` names the media worker holding the call (SIP), for the call log.
+        """
         existing = self.store.load(call_id)
         if existing is not None:  # the carrier retried the first webhook
             return existing.last_reply or render([], existing)
@@ -82,7 +85,7 @@ class CallService:
                               flow_version=pinned.versions.get(pinned.root),
                               flow_sha256=pinned.sha256.get(pinned.root),
                               from_number=from_number, to_number=to_number, started_at=now,
-                              simulated=False)
+                              simulated=False, worker=worker)
         session = Session(pinned.flows, flow_id=pinned.root,
                           schedules=self.catalog.schedules())
         saved = SavedSession(call_id, session.state, dict(pinned.versions))

@@ -70,7 +70,8 @@ class RecordingService:
     """Files finished recordings under ``recordings_dir`` and records them in the database."""
 
     def __init__(
-        self, repository: RecordingRepository, recordings_dir: Path, http: httpx.Client
+        self, repository: RecordingRepository, recordings_dir: Path,
+        http: httpx.Client | None = None,
     ) -> None:
         self._repository = repository
         self._dir = recordings_dir
@@ -78,7 +79,8 @@ class RecordingService:
 
     def close(self) -> None:
         """Close the download client."""
-        self._http.close()
+        if self._http is not None:
+            self._http.close()
 
     @property
     def recordings_dir(self) -> Path:
@@ -130,6 +132,9 @@ class RecordingService:
         folder = self._dir / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
         folder.mkdir(parents=True, exist_ok=True)
 
+        if self._http is None:
+            raise RecordingDownloadError(recording_url, "no Twilio credentials",
+                                         hint="set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         media_url = _media_url(recording_url)
         temp, sha256, size = self._download(media_url, folder)
         try:
@@ -158,6 +163,40 @@ class RecordingService:
             if stored is None:  # pragma: no cover - rows are never deleted concurrently
                 raise
             return stored
+        except BaseException:
+            final.unlink(missing_ok=True)
+            raise
+
+    def store_local_recording(
+        self, *, call_id: str, file: Path, kind: str, source_id: str,
+        flow_id: str | None = None, queue: str | None = None, agent: str | None = None,
+    ) -> RecordingInfo:
+        """File a WAV recorded on this machine (SIP worker) under the call's day; return the row.
+
+        ``file`` is moved (hard-linked, then removed) into ``YYYY/MM/DD/<call-id>.wav``; a
+        repeated ``source_id`` returns the stored row and leaves the stored file alone.
+        """
+        existing = self._repository.by_source_id("sip", source_id)
+        if existing is not None:
+            file.unlink(missing_ok=True)
+            return existing
+        call_started = self._repository.call_started_at(call_id)
+        if call_started is None:
+            raise RecordingCallNotFoundError(call_id)
+        day = call_started.astimezone(UTC)
+        folder = self._dir / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        data = file.read_bytes()
+        info = read_wav_info(file)
+        final = self._place(file, folder, call_id, kind)
+        file.unlink(missing_ok=True)
+        try:
+            return self._repository.add(
+                call_id=call_id, kind=kind, source="sip", source_id=source_id,
+                path=final.relative_to(self._dir).as_posix(), channels=info.channels,
+                duration_s=round(info.duration_s, 3), size_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(), created_at=datetime.now(UTC),
+                flow_id=flow_id, queue=queue, agent=agent)
         except BaseException:
             final.unlink(missing_ok=True)
             raise

@@ -210,7 +210,7 @@ def recording_status() -> Response:
     if request.form.get("RecordingStatus", "completed") != "completed":
         return Response(status=204)
     svc = services()
-    if svc.recording_service is None:
+    if svc.recording_service is None or svc.settings.missing_twilio_credentials():
         log.warning("recording %s of call %s not fetched: no recording service", sid, call_id)
         return Response(status=204)
     try:

@@ -1,0 +1,562 @@
+"""A SIP media worker: one process, one pjsua2 endpoint, at most two conversations.
+
+The pjsua2 thread runs :meth:`MediaWorker.run`: ``libHandleEvents``, then the messages that
+callbacks, the speech thread and the service threads posted, then the clock. Callbacks never
+act on the spot (see :mod:`voice.sip.leg`). The IVR work of a call (engine, database, lookups,
+text-to-speech) runs on service threads, one step at a time per call, through the same
+:class:`~voice.calls.service.CallService` the Twilio adapter uses; its answer is a media plan
+(:mod:`voice.sip.plan`) that a :class:`~voice.sip.conversation.Conversation` carries out.
+
+Admission: the :class:`~voice.sip.gate.InviteGate` refuses calls beyond the library's call
+slots (two per caller: one for the later agent leg) or beyond the safe burst rate with 503 +
+Retry-After before pjsua spends sockets on them. The limit is read from the library.
+Run with ``python -m voice.sip.worker --port N --name W`` (``voice sip`` does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import ipaddress
+import logging
+import queue
+import re
+import time
+import wave
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pjsua2 as pj
+import pjsua2._pjsua2 as pjsua2_library
+
+from voice.compose import Services
+from voice.flows.errors import FlowNotFoundError
+from voice.sip.admission import Admission
+from voice.sip.conversation import Conversation, EventFactory
+from voice.sip.gate import InviteGate
+from voice.sip.leg import CallerLeg, LegMedia
+from voice.sip.plan import PlanRenderer, parse_plan
+from voice.sip.prompts import PromptCache
+from voice.sip.recorder import CallRecorder, FinishedRecording, merge_channels
+from voice.sip.speech import SpeechListener
+
+log = logging.getLogger(__name__)
+
+CLOCK_RATE = 16000
+RETRY_AFTER = 5
+
+
+@dataclass
+class _Call:
+    """What the worker keeps about one caller."""
+
+    key: str  # SIP Call-ID
+    leg: CallerLeg
+    conversation: Conversation
+    recorder: CallRecorder
+    from_number: str
+    to_number: str
+    allow_refer: bool
+    media: LegMedia | None = None
+    started: bool = False  # the call service started the session
+    pending_plans: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[tuple[EventFactory, str]] = field(default_factory=list)
+    busy: bool = False
+    dead: bool = False
+    flow_id: str | None = None
+
+
+class _Account(pj.Account):
+    def __init__(self, worker: MediaWorker) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
+        try:
+            self.worker.incoming(self, prm)
+        except Exception:
+            log.exception("incoming call failed")
+
+
+class MediaWorker:
+    """Runs one pjsua2 endpoint and its calls (see module docstring)."""
+
+    def __init__(self, services: Services, *, host: str, port: int, name: str,
+                 trusted_proxy: str | None = None) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.host, self.port, self.name = host, port, name
+        self.trusted_proxy = trusted_proxy
+        self.inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self.calls: dict[str, _Call] = {}
+        self.rejected: dict[str, CallerLeg] = {}  # refused INVITEs until pjsua releases them
+        self.prompts = PromptCache(self.settings.prompts_dir or self.settings.data_dir / "prompts",
+                                   self.settings.flows_dir, sample_rate=CLOCK_RATE)
+        self.renderer = PlanRenderer(self.prompts,
+                                     queue_position=services.call_service.queue_position,
+                                     handle_time=self.settings.queue_handle_time)
+        self.speech = SpeechListener(self.settings.vosk_model, self.post, CLOCK_RATE)
+        self._jobs = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{name}-svc")
+        self._networks = [ipaddress.ip_network(n) for n in self.settings.sip_allow]
+        self.stopping = False
+        self.admission: Admission | None = None
+        self.endpoint: pj.Endpoint | None = None
+
+    def post(self, message: tuple[Any, ...]) -> None:
+        """Queue a message for the pjsua2 thread (any thread may call this)."""
+        self.inbox.put(message)
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Create the endpoint, the UDP transport, the gate and the account."""
+        ep = pj.Endpoint()
+        ep.libCreate()
+        config = pj.EpConfig()
+        config.uaConfig.threadCnt = 0
+        config.uaConfig.mainThreadOnly = True
+        config.uaConfig.maxCalls = 64  # the library clamps this to what it was built with
+        config.uaConfig.userAgent = f"voice-sip/{self.name}"
+        config.logConfig.level = 1
+        config.logConfig.consoleLevel = 1
+        config.medConfig.clockRate = CLOCK_RATE
+        config.medConfig.sndClockRate = CLOCK_RATE
+        config.medConfig.noVad = True
+        ep.libInit(config)
+        transport = pj.TransportConfig()
+        transport.port = self.port
+        transport.boundAddress = self.host
+        ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+        ep.libStart()
+        ep.audDevManager().setNullDev()
+        self.endpoint = ep
+        library = ctypes.CDLL(pjsua2_library.__file__)
+        self.max_calls = int(library.pjsua_call_get_max_count())
+        self.admission = Admission(self.max_calls)
+        self.gate = InviteGate(library, self.admission, retry_after=RETRY_AFTER)
+        self.gate.install()
+        account = pj.AccountConfig()
+        account.idUri = f"sip:ivr@{self.host}:{self.port}"
+        self.account = _Account(self)
+        self.account.create(account)
+        self._silence = pj.AudioMediaPlayer()
+        self._silence.createPlayer(str(self.prompts.silence(1000)), 0)
+        log.info("worker %s listening on udp:%s:%d (library call slots: %d, callers: %d)",
+                 self.name, self.host, self.port, self.max_calls, self.admission.capacity)
+
+    def run(self, should_stop: Callable[[], bool], grace: float | None = None) -> None:
+        """Serve calls until ``should_stop()``; then drain for ``grace`` seconds and stop.
+
+        Draining: new calls get 503, live calls go on; at the end of the grace period the
+        rest are hung up, and the worker stops once they are released (at most 3 s more).
+        """
+        assert self.endpoint is not None and self.admission is not None
+        grace = self.settings.sip_grace if grace is None else grace
+        drain_until = hard_stop = None
+        while True:
+            self.endpoint.libHandleEvents(10)
+            self._drain_inbox()
+            now = self.services.clock()
+            for call in list(self.calls.values()):
+                if not call.dead:
+                    call.conversation.tick(now)
+                if call.media is not None:
+                    call.media.collect()
+            self._reap()
+            tick = time.monotonic()
+            if drain_until is None and should_stop():
+                self.admission.draining = True
+                drain_until = tick + grace
+                log.info("worker %s: stopping; %d live calls get %gs to finish", self.name,
+                         len(self.calls), grace)
+            if drain_until is not None:
+                if not self.calls and not self.rejected:
+                    break
+                if hard_stop is None and tick >= drain_until:
+                    self._hang_up_all()
+                    hard_stop = tick + 3.0
+                if hard_stop is not None and tick >= hard_stop:
+                    break
+        self.close()
+
+    def close(self) -> None:
+        """Release every call and destroy the endpoint (releases pjsua2 objects first)."""
+        for call in list(self.calls.values()):
+            if not call.dead:
+                call.dead = True
+                self._finish(call)
+        self.calls.clear()
+        self.rejected.clear()
+        self._jobs.shutdown(wait=True)
+        self.speech.close()
+        self._silence = None
+        self.account.shutdown()
+        self.account = None
+        gc.collect()
+        if self.endpoint is not None:
+            self.gate.uninstall()
+            self.endpoint.libDestroy()
+            self.endpoint = None
+
+    # -- incoming calls (pjsua2 callback) -----------------------------------------------
+    def incoming(self, account: pj.Account, prm: pj.OnIncomingCallParam) -> None:
+        """A new INVITE the gate let through: check it, ring, start the session."""
+        message = prm.rdata.wholeMsg
+        key = _header(message, "Call-ID", "i") or f"{self.name}-{prm.callId}"
+        leg = CallerLeg(account, prm.callId, self.post, key)
+        source = prm.rdata.srcAddress.rsplit(":", 1)[0].strip("[]")
+        forwarded = _header(message, "X-Voice-Source")
+        if forwarded and self.trusted_proxy and source == self.trusted_proxy:
+            source = forwarded
+        assert self.admission is not None
+        if not self.admission.claim(key) and self.admission.offer(key) is not None:
+            self._reject(leg, key, 503)  # the gate did not see it (should not happen)
+            return
+        if not self._allowed(source):
+            log.warning("call %s from %s refused: not in VOICE_SIP_ALLOW", key, source)
+            self._reject(leg, key, 403)
+            return
+        to_number = _request_user(message) or _uri_user(_header(message, "To", "t"))
+        from_number = _uri_user(_header(message, "From", "f"))
+        allow = (_header(message, "Allow") or "").upper()
+        folder = self.settings.recordings_dir / ".partial" / _safe(key)
+        call = _Call(key=key, leg=leg, from_number=from_number, to_number=to_number,
+                     allow_refer="REFER" in allow, recorder=CallRecorder(folder, self._silence),
+                     conversation=None)  # type: ignore[arg-type]
+        call.conversation = Conversation(key, _Deferred(call),
+                                         lambda factory, label: self._submit(call, factory, label))
+        self.calls[key] = call
+        ring = pj.CallOpParam()
+        ring.statusCode = 180
+        leg.answer(ring)
+        self._jobs.submit(self._start_job, call)
+
+    def _start_job(self, call: _Call) -> None:
+        """Service thread: pick the flow by number and start the session (or refuse: 404)."""
+        try:
+            info = self.services.flow_catalog.flow_for_number(call.to_number)
+            flow_id = info.flow_id if info is not None else None
+            if flow_id is not None:
+                try:
+                    self.services.flow_catalog.published(flow_id)
+                except FlowNotFoundError:
+                    flow_id = None
+            if flow_id is None:
+                self.post(("start", call.key, None, 404))
+                return
+            call.flow_id = flow_id
+            reply = self.services.call_service.start(
+                channel="sip", call_id=call.key, from_number=call.from_number,
+                to_number=call.to_number, flow_id=flow_id, render=self.renderer.render,
+                worker=self.name)
+            self.post(("start", call.key, reply, 200))
+        except Exception:
+            log.exception("call %s: could not start the session", call.key)
+            self.post(("start", call.key, None, 500))
+
+    # -- messages ----------------------------------------------------------------------
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                message = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._handle(message)
+            except Exception:
+                log.exception("worker %s: message %s failed", self.name, message[0])
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind, key = message[0], message[1]
+        call = self.calls.get(key)
+        if call is None:
+            if kind == "state" and message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self.rejected.pop(key, None)
+                assert self.admission is not None
+                self.admission.release(key)
+            return
+        now = self.services.clock()
+        if kind == "state":
+            if message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self._disconnected(call, now)
+        elif kind == "start":
+            self._started(call, message[2], message[3])
+        elif kind == "media":
+            self._media_ready(call)
+        elif kind == "plan":
+            call.busy = False
+            self._apply(call, parse_plan(message[2]))
+            self._pump(call)
+        elif kind == "digit":
+            call.conversation.digit(message[2], now)
+        elif kind == "played":
+            if call.media is not None and message[2] == call.media._token:
+                call.conversation.playback_done(now)
+        elif kind == "speech":
+            call.conversation.speech(message[2], message[3], now)
+        elif kind == "refer":
+            self._refer_status(call, message[2], message[3], now)
+
+    def _started(self, call: _Call, reply: str | None, status: int) -> None:
+        if call.dead:
+            return
+        if reply is None:
+            self._reject(call.leg, call.key, status)
+            return
+        call.started = True
+        answer = pj.CallOpParam()
+        answer.statusCode = 200
+        call.leg.answer(answer)
+        call.pending_plans.append(parse_plan(reply))
+        self._media_ready(call)
+
+    def _media_ready(self, call: _Call) -> None:
+        if call.dead or not call.started:
+            return
+        if call.media is None:
+            audio = call.leg.audio_media()
+            if audio is None:
+                return
+            call.media = LegMedia(call.leg, audio, recorder=call.recorder,
+                                  speech=self._listen, transfer=lambda to, t: self._transfer(
+                                      call, to, t), hang_up=lambda r: self._hang_up(call, r),
+                                  message_path=lambda req: self._message_path(call, req),
+                                  message_done=lambda req, path: self._message_done(
+                                      call, req, path),
+                                  clock_rate=CLOCK_RATE)
+            call.recorder.set_caller(audio)
+        for plan in call.pending_plans:
+            call.conversation.apply(plan, self.services.clock())
+        call.pending_plans.clear()
+
+    def _apply(self, call: _Call, plan: dict[str, Any]) -> None:
+        if call.media is None:
+            call.pending_plans.append(plan)
+        else:
+            call.conversation.apply(plan, self.services.clock())
+
+    # -- service jobs (one at a time per call, in order) --------------------------------
+    def _submit(self, call: _Call, factory: EventFactory, label: str) -> None:
+        call.jobs.append((factory, label))
+        self._pump(call)
+
+    def _pump(self, call: _Call) -> None:
+        if call.busy or not call.jobs or not call.started:
+            return
+        factory, label = call.jobs.pop(0)
+        call.busy = True
+        self._jobs.submit(self._step_job, call, factory, label)
+
+    def _step_job(self, call: _Call, factory: EventFactory, label: str) -> None:
+        service = self.services.call_service
+        hold = label.startswith("hold:")
+
+        def render(actions: list, saved: Any) -> str:
+            if hold and not actions:
+                return self.renderer.hold_announcement(saved)
+            return self.renderer.render(actions, saved)
+
+        try:
+            reply = service.handle(call.key, lambda _saved: factory(self.services.clock()),
+                                   key=label, render=render)
+        except Exception:
+            log.exception("call %s: step %s failed", call.key, label)
+            reply = ""
+        self.post(("plan", call.key, reply))
+
+    # -- media helpers -------------------------------------------------------------------
+    def _listen(self, key: str, phrases: list[str] | None, language: str) -> bool:
+        call = self.calls.get(key)
+        if call is None or call.media is None:
+            return False
+        if phrases is None:
+            self.speech.stop(key)
+            return True
+        if not self.speech.available:
+            return False
+        call.media.attach_speech_port(lambda pcm, key=key: self.speech.feed(key, pcm))
+        self.speech.start(key, phrases)
+        return True
+
+    def _message_path(self, call: _Call, request: str) -> Path:
+        return call.recorder.folder / f"message-{_safe(request)}.wav"
+
+    def _message_done(self, call: _Call, request: str, path: Path) -> tuple[str, float]:
+        """A voicemail message is complete: file it (service thread); return its reference."""
+        gc.collect()
+        seconds = _wav_seconds(path)
+        reference = f"{call.key}:voicemail:{request}"
+        self._jobs.submit(self._store_file, call, path, "voicemail", reference)
+        return reference, seconds
+
+    def _transfer(self, call: _Call, to: str, timeout: int) -> None:
+        target = to if to.startswith(("sip:", "sips:")) else f"sip:{to}@{self.host}"
+        if not call.allow_refer:
+            log.info("call %s: caller does not accept REFER; transfer to %s not possible",
+                     call.key, to)
+            self.post(("refer", call.key, 501, True))
+            return
+        param = pj.CallOpParam(True)
+        try:
+            call.leg.xfer(target, param)
+        except pj.Error as exc:
+            log.warning("call %s: REFER to %s failed: %s", call.key, to, exc.info())
+            self.post(("refer", call.key, 500, True))
+
+    def _refer_status(self, call: _Call, code: int, final: bool, now: datetime) -> None:
+        if code < 200 or (not final and code < 300):
+            return
+        connected = 200 <= code < 300
+        call.conversation.transfer_done(connected, None if connected else f"sip-{code}", now)
+        if connected:
+            self._hang_up(call, "transferred")
+
+    def _hang_up(self, call: _Call, reason: str) -> None:
+        if call.dead:
+            return
+        param = pj.CallOpParam()
+        param.statusCode = 200
+        with contextlib.suppress(pj.Error):
+            call.leg.hangup(param)
+
+    def _hang_up_all(self) -> None:
+        for call in list(self.calls.values()):
+            if not call.dead:
+                call.conversation.ended = True
+                self._hang_up(call, "shutdown")
+
+    def _allowed(self, source: str) -> bool:
+        try:
+            address = ipaddress.ip_address(source)
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
+
+    def _reject(self, leg: CallerLeg, key: str, status: int) -> None:
+        """Answer ``status``; the leg is kept (strong reference) until it is disconnected."""
+        param = pj.CallOpParam()
+        param.statusCode = status
+        if status == 503:
+            param.txOption.headers.append(_retry_after())
+        if key not in self.calls:
+            self.rejected[key] = leg
+        with contextlib.suppress(pj.Error):
+            leg.answer(param)
+
+    def _disconnected(self, call: _Call, now: datetime) -> None:
+        if call.dead:
+            return
+        call.dead = True
+        if call.conversation is not None and call.started and not call.conversation.ended:
+            call.conversation.caller_hung_up(now)
+        self._finish(call)
+
+    def _finish(self, call: _Call) -> None:
+        """Stop the leg's media and file its recording (merging happens off this thread)."""
+        if call.media is not None:
+            call.media.close()
+        self.speech.stop(call.key)
+        if call.recorder is not None:
+            finished = call.recorder.finish()
+            gc.collect()  # recorders are destroyed now: their WAV headers are complete
+            if finished is not None and call.started:
+                self._jobs.submit(self._store_recording, call, finished)
+
+    def _store_recording(self, call: _Call, finished: FinishedRecording) -> None:
+        """Service thread: merge the two channels and file the call recording."""
+        target = finished.caller.parent / "call.wav"
+        try:
+            merge_channels(finished, target)
+        except Exception:
+            log.exception("call %s: recording not merged; the channel files stay in %s",
+                          call.key, finished.caller.parent)
+            return
+        if self._store_file(call, target, "call", f"{call.key}:call"):
+            finished.caller.unlink(missing_ok=True)
+            finished.ivr.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                finished.caller.parent.rmdir()  # still holds an unfiled voicemail, if any
+
+    def _store_file(self, call: _Call, file: Path, kind: str, reference: str) -> bool:
+        """Service thread: file a finished WAV as a recording of the call."""
+        assert self.services.recording_service is not None
+        try:
+            self.services.recording_service.store_local_recording(
+                call_id=call.key, file=file, kind=kind, source_id=reference,
+                flow_id=call.flow_id)
+        except Exception:
+            log.exception("call %s: %s recording not stored; the file stays at %s", call.key,
+                          kind, file)
+            return False
+        return True
+
+    def _reap(self) -> None:
+        """Release calls that ended, outside any callback, once their service work is done."""
+        for key, call in list(self.calls.items()):
+            if call.dead and not call.busy and not call.jobs:
+                del self.calls[key]
+                assert self.admission is not None
+                self.admission.release(key)
+
+
+class _Deferred:
+    """The conversation's media until the leg's audio is up (then the real LegMedia)."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+
+    def __getattr__(self, name: str) -> Any:
+        media = self._call.media
+        if media is None:
+            raise RuntimeError(f"call {self._call.key}: media used before it was up")
+        return getattr(media, name)
+
+
+def _wav_seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return round(wav.getnframes() / float(wav.getframerate()), 3)
+    except (OSError, wave.Error, ZeroDivisionError):
+        return 0.0
+
+
+def _retry_after() -> pj.SipHeader:
+    header = pj.SipHeader()
+    header.hName = "Retry-After"
+    header.hValue = str(RETRY_AFTER)
+    return header
+
+
+_HEADER_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _header(message: str, name: str, short: str | None = None) -> str | None:
+    pattern = _HEADER_CACHE.get(name)
+    if pattern is None:
+        names = re.escape(name) + (f"|{re.escape(short)}" if short else "")
+        pattern = re.compile(rf"^(?:{names})[ \t]*:[ \t]*(.*?)\s*$", re.I | re.M)
+        _HEADER_CACHE[name] = pattern
+    head = message.split("\r\n\r\n", 1)[0]
+    match = pattern.search(head)
+    return match.group(1) if match else None
+
+
+def _uri_user(value: str | None) -> str:
+    if not value:
+        return ""
+    match = re.search(r"<?sips?:([^@;>]+)@", value)
+    return match.group(1) if match else ""
+
+
+def _request_user(message: str) -> str:
+    first = message.split("\r\n", 1)[0]
+    match = re.match(r"INVITE\s+sips?:([^@;>\s]+)@", first)
+    return match.group(1) if match else ""
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:120] or "call"

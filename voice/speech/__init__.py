@@ -1,0 +1,1 @@
+"""Offline speech input with Vosk: a shared model cache and grammar-limited menu recognisers."""

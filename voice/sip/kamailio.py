@@ -81,7 +81,10 @@ def render_config(
     Kamailio sends to one worker (the worker's capacity, read from pjsua2 by the caller).
     ``fr_timer_ms`` bounds the wait for any reply from a worker (dead worker -> next one),
     ``fr_inv_timer_ms`` the wait for a final answer after a provisional one. The result is
-    checked with ``kamailio -c``; :class:`KamailioError` carries Kamailio's message.
+    checked with ``kamailio -c``; :class:`KamailioError` carries Kamailio's message. Note that
+    Kamailio 5.6's ``-c`` parses the script, loads modules and resolves the listen address but
+    runs no module fixups: an unknown pseudo-variable or function argument only fails at
+    :meth:`KamailioProcess.start`, which raises :class:`KamailioError` with the log.
     """
     if not workers:
         raise KamailioError("no media workers to dispatch to: give at least one (host, port)")
@@ -218,22 +221,29 @@ class KamailioProcess:
         )
 
     def stop(self) -> None:
-        """SIGTERM Kamailio and wait; SIGKILL its process group after ``stop_timeout``."""
+        """SIGTERM Kamailio's process group and wait; SIGKILL it after ``stop_timeout``.
+
+        SIGTERM is repeated every half second: a child that Kamailio forks while it starts
+        takes the main process's signal handler with it until it marks itself a child, so a
+        SIGTERM landing in that window is ignored and shutdown waits forever for that child.
+        """
         process, self._process = self._process, None
         if process is None:
             return
+        deadline = time.monotonic() + self.stop_timeout
+        while process.poll() is None and time.monotonic() < deadline:
+            self._signal_group(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
         if process.poll() is None:
-            # To the whole group, as systemd does: a child forked just as the main process
-            # got SIGTERM may miss the main process's own SIGTERM and keep it waiting.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=self.stop_timeout)
+            process.kill()
+            process.wait(timeout=self.stop_timeout)
+        self._signal_group(process.pid, signal.SIGKILL)  # children that outlived it, if any
+
+    @staticmethod
+    def _signal_group(pgid: int, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # children that outlived the main process
+            os.killpg(pgid, signum)
 
     def alive(self) -> bool:
         """True while the Kamailio main process runs."""

@@ -160,12 +160,7 @@ class MediaWorker:
         while True:
             self.endpoint.libHandleEvents(10)
             self._drain_inbox()
-            now = self.services.clock()
-            for call in list(self.calls.values()):
-                if not call.dead:
-                    call.conversation.tick(now)
-                if call.media is not None:
-                    call.media.collect()
+            self._tick(self.services.clock())
             self._reap()
             tick = time.monotonic()
             if drain_until is None and should_stop():
@@ -182,6 +177,13 @@ class MediaWorker:
                 if hard_stop is not None and tick >= hard_stop:
                     break
         self.close()
+
+    def _tick(self, now: datetime) -> None:
+        for call in list(self.calls.values()):
+            if not call.dead:
+                call.conversation.tick(now)
+            if call.media is not None:
+                call.media.collect()
 
     def close(self) -> None:
         """Release every call and destroy the endpoint (releases pjsua2 objects first)."""
@@ -292,6 +294,7 @@ class MediaWorker:
             self._apply(call, parse_plan(message[2]))
             self._pump(call)
         elif kind == "digit":
+            log.debug("call %s: key pressed", key)
             call.conversation.digit(message[2], now)
         elif kind == "played":
             if call.media is not None and message[2] == call.media._token:

@@ -19,7 +19,9 @@ Decisions, all checked against the Korean model ``vosk-model-small-ko-0.22``:
   the flow's mistake. The media worker then runs the menu with keys only.
 * **No garbage word.** ``[unk]`` is added only when the model knows it; the small Korean model
   does not, so its grammar is closed: loud noise or off-grammar speech can come out as one of
-  the phrases, with confidence up to 1.0. Menus should confirm important choices.
+  the phrases, with confidence up to 1.0 (white noise at sox ``vol 0.1``, about -20 dBFS,
+  gave "네" in 18 of 40 random 8 kHz samples; at ``vol 0.05`` in none). Menus should confirm
+  important choices.
 * ``reset`` builds a new Vosk recogniser, because Vosk's own ``Reset`` leaks buffered audio
   into the next result.
 * The grammar is sent as UTF-8 JSON (``ensure_ascii=False``): Vosk does not decode ``\\uXXXX``

@@ -168,9 +168,15 @@ Max-Forwards: 70
 
 
 def _request(method: str, cseq: int, *, caller: str, to_tag: str = "[peer_tag_param]",
-             extra: str = "", body: str = "", content_type: str = "") -> str:
-    lines = (f"{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n"
+             extra: str = "", body: str = "", content_type: str = "",
+             initial: bool = False) -> str:
+    # In-dialog requests go to the callee's Contact along the recorded route (Kamailio); the
+    # INVITE and the ACK of a refusal go where the INVITE went.
+    initial = initial or method == "INVITE"
+    target = "sip:[service]@[remote_ip]:[remote_port]" if initial else "[next_url]"
+    lines = (f"{method} {target} SIP/2.0\n"
              "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+             + ("" if initial else "[routes]\n")
              + _DIALOG.format(caller=caller, to_tag=to_tag)
              + f"CSeq: {cseq} {method}\n" + extra)
     if body:
@@ -209,6 +215,8 @@ class Caller:
     caller: str = "+15550142"
     allow: str | None = None
     expect: int = 200
+    #: also accept a 503 refusal (then ACK it and log "refused" to the SIPp log file)
+    may_refuse: bool = False
 
     def scenario(self) -> str:
         """The SIPp XML."""
@@ -221,9 +229,12 @@ class Caller:
                '<recv response="183" optional="true"/>\n']
         if self.expect != 200:
             out += [f'<recv response="{self.expect}"/>\n', '<send><![CDATA[\n',
-                    _request("ACK", 1, caller=self.caller), "]]></send>\n</scenario>\n"]
+                    _request("ACK", 1, caller=self.caller, initial=True),
+                    "]]></send>\n</scenario>\n"]
             return "".join(out)
-        out += ['<recv response="200" rtd="true"/>\n', "<send><![CDATA[\n",
+        if self.may_refuse:
+            out.append('<recv response="503" optional="true" next="refused"/>\n')
+        out += ['<recv response="200" rtd="true" rrs="true"/>\n', "<send><![CDATA[\n",
                 _request("ACK", 1, caller=self.caller), "]]></send>\n"]
         cseq = 2
         pressed = "".join(step[1] for step in self.steps if step[0] == "keys")
@@ -259,27 +270,67 @@ class Caller:
                         "]]></send>\n", '<recv response="200"/>\n']
                 cseq += 1
             elif kind == "expect_bye":
-                out += ['<recv request="BYE" timeout="%d"/>\n' % int(step[1] if len(step) > 1
-                                                                    else 30000),
+                wait = int(step[1]) if len(step) > 1 else 30000
+                out += [f'<recv request="BYE" timeout="{wait}"/>\n',
                         "<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n"
                         "[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n"
                         "]]></send>\n"]
             else:
                 raise ValueError(f"unknown caller step {kind}")
+        out.append('<nop><action><log message="answered [call_id]"/></action></nop>\n')
+        if self.may_refuse:
+            out += ['<nop next="done"/>\n<label id="refused"/>\n<send><![CDATA[\n',
+                    _request("ACK", 1, caller=self.caller, initial=True), "]]></send>\n",
+                    '<nop><action><log message="refused [call_id]"/></action></nop>\n',
+                    '<label id="done"/>\n']
         out.append("</scenario>\n")
         return "".join(out)
 
-    def call(self, port: int, folder: Path, *, timeout: float = 90) -> subprocess.CompletedProcess:
-        """Run the call against 127.0.0.1:``port``; SIPp's exit status 0 means it went as written."""
+    def call(self, port: int, folder: Path, *,
+             timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        """Run the call against 127.0.0.1:``port``; exit status 0: it went as written."""
+        return self.start(port, folder, timeout=timeout).wait()
+
+    def start(self, port: int, folder: Path, *, timeout: float = 90, calls: int = 1,
+              rate: float = 10, limit: int | None = None) -> SippRun:
+        """Start SIPp with this scenario (``calls`` calls at ``rate`` per second)."""
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / f"caller-{time.monotonic_ns()}.xml"
         script.write_text(self.scenario())
+        log = script.with_suffix(".log")
         command = ["sipp", "-sf", str(script), f"127.0.0.1:{port}", "-s", self.number,
                    "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-                   "-m", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
-                   "-trace_err", "-error_file", str(script.with_suffix(".err"))]
-        return subprocess.run(command, cwd=folder, capture_output=True, text=True,
-                              timeout=timeout + 10)
+                   "-m", str(calls), "-r", str(rate), "-nostdin", "-timeout", f"{int(timeout)}s",
+                   "-timeout_error", "-trace_err", "-error_file", str(script.with_suffix(".err")),
+                   "-trace_logs", "-log_file", str(log)]
+        if limit is not None:
+            command += ["-l", str(limit)]
+        process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        return SippRun(process, log, timeout + 10)
+
+
+@dataclass
+class SippRun:
+    """A running SIPp; ``wait`` gives its result, ``log_lines`` what the scenario logged."""
+
+    process: subprocess.Popen[str]
+    log: Path
+    timeout: float
+
+    def wait(self) -> subprocess.CompletedProcess[str]:
+        """Wait for SIPp to finish (exit status 0: every call went as written)."""
+        try:
+            out, _ = self.process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, out, "")
+
+    def outcomes(self) -> dict[str, int]:
+        """How many calls were answered and refused (from the scenario's log lines)."""
+        text = self.log.read_text() if self.log.exists() else ""
+        return {"answered": text.count("answered "), "refused": text.count("refused ")}
 
 
 def speech_wav(text: str, folder: Path, voice: str = "en-us") -> Path:

@@ -14,6 +14,7 @@ from voice import __version__
 from voice.cli.calls import calls
 from voice.cli.db import db
 from voice.cli.flows import flows
+from voice.cli.sip import sip
 from voice.cli.web import up, web
 
 
@@ -28,6 +29,7 @@ main.add_command(web)
 main.add_command(up)
 main.add_command(calls)
 main.add_command(flows)
+main.add_command(sip)
 
 
 @main.command("secret-key")

@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Prompts (espeak-ng), audio checks (sox) and the dispatcher in front of the SIP workers.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends espeak-ng sox kamailio \
+    && rm -rf /var/lib/apt/lists/*
+
 # Editable install on purpose: settings and gunicorn look for config/ next to the voice
 # package (the project root), so the code must run from /app, not from site-packages.
 COPY pyproject.toml README.md ./

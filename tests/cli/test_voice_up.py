@@ -13,12 +13,20 @@ from pathlib import Path
 import httpx
 import pytest
 
+from voice.sip.kamailio import sip_options_ping
+
 STARTUP_LIMIT_S = 30
 STOP_LIMIT_S = 30
 
 
 def free_port() -> int:
     with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
@@ -49,11 +57,13 @@ def wait_until_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -
 
 def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
+    sip_port = free_udp_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_")}
     env.update(
         VOICE_DATA_DIR=str(tmp_path / "data"),
         VOICE_WEB_PORT=str(port),
         VOICE_WEB_WORKERS="1",
+        VOICE_SIP_PORT=str(sip_port),
     )
     log = tmp_path / "voice-up.log"
     base = f"http://127.0.0.1:{port}"
@@ -67,6 +77,11 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
             flows = httpx.get(f"{base}/api/flows", timeout=5).json()["flows"]
             assert flows, "voice up published no flows"
             assert all(flow["published_by"] == "voice up" for flow in flows)
+            deadline = time.monotonic() + STARTUP_LIMIT_S
+            while sip_options_ping("127.0.0.1", sip_port) != 200:  # the SIP worker answers
+                assert time.monotonic() < deadline, log.read_text()
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.2)
 
             process.send_signal(signal.SIGTERM)
             returncode = process.wait(timeout=STOP_LIMIT_S)
@@ -78,5 +93,6 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
     text = log.read_text()
     assert returncode == 0, text
     assert f"Web: http://127.0.0.1:{port}/" in text
+    assert f"SIP: udp:127.0.0.1:{sip_port}" in text
     assert "/twilio/voice" in text
     assert (tmp_path / "data" / "voice.db").is_file()

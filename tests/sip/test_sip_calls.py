@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sip_harness import Caller, SipSite, free_port, require_tools, sox_stat, speech_wav
 
 from voice.calls.records import CallRecord
+from voice.cli import main
 
 
 @pytest.fixture
@@ -78,6 +80,11 @@ def test_keys_by_sip_info(site: SipSite, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + worker.output()
     [call] = _calls(site)
     assert ("zip", "12345") in [(s.node, s.input) for s in call.path]
+    listed = CliRunner().invoke(main, ["calls", "list", "--channel", "sip"], env=site.env)
+    assert listed.exit_code == 0, listed.output
+    row = listed.output.splitlines()[1]
+    assert row.startswith(call.id) and "sip (w1)" in row
+    assert "hello > menu > zip > thanks > bye" in row
 
 
 def test_sensitive_digits_are_masked_and_not_recorded(site: SipSite, tmp_path: Path) -> None:

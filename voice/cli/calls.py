@@ -50,6 +50,8 @@ def table_row(record: CallRecord) -> tuple[str, ...]:
     """One call as the text cells of the table, path as node names in visit order."""
     version = "?" if record.flow_version is None else str(record.flow_version)
     channel = f"{record.channel} (simulated)" if record.simulated else record.channel
+    if record.worker:
+        channel = f"{channel} ({record.worker})"  # the SIP media worker that held the call
     return (
         record.id,
         channel,

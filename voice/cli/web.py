@@ -2,8 +2,9 @@
 
 Owns starting the web process. ``voice up`` is the embedded default: it migrates the
 database, publishes the flows in ``VOICE_FLOWS_DIR``, then runs gunicorn with
-``config/gunicorn.conf.py`` in the foreground and forwards SIGINT/SIGTERM to it so Ctrl-C or
-``docker stop`` stops it cleanly. The SIP and task workers join ``voice up`` in later issues.
+``config/gunicorn.conf.py`` and the SIP side (``voice sip``) in the foreground and forwards
+SIGINT/SIGTERM to both so Ctrl-C or ``docker stop`` stops them cleanly. The task worker joins
+``voice up`` in a later issue.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 
 import click
@@ -59,9 +61,15 @@ def up() -> None:
                f"{settings.public_url}/twilio/status"
                + ("" if settings.twilio_auth_token else
                   " (set TWILIO_AUTH_TOKEN: until then every webhook gets 403)"))
-    click.echo("SIP and task workers come in later releases; this runs the web process only.")
+    sip = [sys.executable, "-c", "from voice.cli import main; main()", "sip"]
+    if settings.sip_workers > 1:
+        sip.append("--kamailio")
+    click.echo(f"SIP: udp:{settings.sip_host}:{settings.sip_port} ({settings.sip_workers} media "
+               f"worker(s){', behind Kamailio' if settings.sip_workers > 1 else ''}); e.g. "
+               f"sip:1000@{settings.sip_host}:{settings.sip_port}")
     sys.stdout.flush()
-    code = run_in_foreground([sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)])
+    code = run_in_foreground([sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)],
+                             sip)
     raise click.exceptions.Exit(code)
 
 
@@ -96,21 +104,37 @@ def _browsable_host(settings: Settings) -> str:
     return f"[{settings.web_host}]" if ":" in settings.web_host else settings.web_host
 
 
-def run_in_foreground(argv: list[str]) -> int:
-    """Run ``argv`` as a child, forward SIGINT/SIGTERM to it, return its exit status.
+def run_in_foreground(*argvs: list[str]) -> int:
+    """Run each ``argv`` as a child, forward SIGINT/SIGTERM to all; return the first status.
 
-    A child killed by a signal gives 128 + the signal number, as a shell would report.
+    When one child ends, the others are told to stop too (a web process without its SIP
+    side, or the reverse, is not a working service). A child killed by a signal gives
+    128 + the signal number, as a shell would report.
     """
-    child = subprocess.Popen(argv)
+    children = [subprocess.Popen(argv) for argv in argvs]
+    stopping = {"signal": 0}
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        if child.poll() is None:
-            child.send_signal(signum)
+        stopping["signal"] = signum
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    first: int | None = None
     try:
-        code = child.wait()
+        while any(child.poll() is None for child in children):
+            for child in children:
+                code = child.poll()
+                if code is not None and first is None:
+                    first = code
+                    if not stopping["signal"]:
+                        forward(signal.SIGTERM, None)
+                        stopping["signal"] = 0
+            time.sleep(0.1)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 128 - code if code < 0 else code
+    if first is None or stopping["signal"]:
+        first = next((c.returncode for c in children if c.returncode), 0)
+    return 128 - first if first < 0 else first

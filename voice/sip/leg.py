@@ -108,7 +108,7 @@ class LegMedia:
                  transfer: Callable[[str, int], None], hang_up: Callable[[str], None],
                  message_path: Callable[[str], Path],
                  message_done: Callable[[str, Path], tuple[str, float]],
-                 clock_rate: int) -> None:
+                 clock_rate: int, on_play: Callable[[], None] = lambda: None) -> None:
         self.leg = leg
         self.audio = audio
         self.recorder = recorder
@@ -117,6 +117,7 @@ class LegMedia:
         self._hang_up = hang_up
         self._message_path = message_path
         self._message_done = message_done
+        self._on_play = on_play
         self._clock_rate = clock_rate
         self.player: Player | None = None
         self._token = 0
@@ -139,6 +140,7 @@ class LegMedia:
         player.startTransmit(self.audio)
         self.recorder.add_ivr_source(player)
         self.player = player
+        self._on_play()
 
     def stop_playback(self) -> None:
         """Stop the current prompt or music."""

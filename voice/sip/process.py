@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trusted-proxy", default=None,
                         help="address of the Kamailio in front (its X-Voice-Source is trusted)")
     parser.add_argument("--grace", type=float, default=None)
+    parser.add_argument("--timing", action="store_true",
+                        help="log answer->audio and key->audio delays (voice.sip.timing)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -40,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level,
                         format=f"%(asctime)s {args.name} %(levelname)s %(name)s: %(message)s")
+    if args.timing:
+        logging.getLogger("voice.sip.timing").setLevel(logging.DEBUG)
+        logging.getLogger().setLevel(min(logging.getLogger().level, logging.DEBUG))
+        for name in ("sqlalchemy", "httpx", "httpcore", "urllib3"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     from voice.sip.worker import MediaWorker
 
     stop = {"now": False}

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,18 +47,22 @@ class WorkerPool:
 
     def __init__(self, settings: Settings, calls: CallRepository, *, host: str, port: int,
                  workers: int, kamailio: bool, run_dir: Path, grace: float | None = None,
-                 python: str = sys.executable, env: Mapping[str, str] | None = None) -> None:
+                 python: str = sys.executable, env: Mapping[str, str] | None = None,
+                 worker_args: Sequence[str] = ()) -> None:
         if workers > 1 and not kamailio:
             raise SipError(f"{workers} workers cannot share udp port {port}; add --kamailio "
                            "(Kamailio dispatches over the workers) or use --workers 1")
         self.settings = settings
         self.calls = calls
         self.host, self.port = host, port
+        # Workers behind Kamailio listen on a concrete address Kamailio can dispatch to.
+        self.inner_host = "127.0.0.1" if kamailio and host in ("0.0.0.0", "") else host
         self.kamailio = kamailio
         self.run_dir = run_dir
         self.grace = settings.sip_grace if grace is None else grace
         self.python = python
         self.env = dict(env) if env is not None else None  # workers' environment (tests)
+        self.worker_args = list(worker_args)  # e.g. --timing (bench)
         base = socket.gethostname().split(".")[0]
         ports = [port + 1 + i for i in range(workers)] if kamailio else [port]
         self.workers = [_Worker(f"{base}-sip{i + 1}", p) for i, p in enumerate(ports)]
@@ -73,7 +77,7 @@ class WorkerPool:
             self._wait_ready(worker)
         if self.kamailio:
             cfg = render_config(host=self.host, port=self.port,
-                                workers=[(self.host, w.port) for w in self.workers],
+                                workers=[(self.inner_host, w.port) for w in self.workers],
                                 allow=self.settings.sip_allow, run_dir=self.run_dir,
                                 max_load=CALLERS_PER_WORKER)
             self.proxy = KamailioProcess(cfg, host=self.host, port=self.port,
@@ -117,16 +121,17 @@ class WorkerPool:
 
     # -- internals ----------------------------------------------------------------------
     def _launch(self, worker: _Worker) -> None:
-        argv = [self.python, "-m", "voice.sip.process", "--host", self.host,
+        argv = [self.python, "-m", "voice.sip.process", "--host", self.inner_host,
                 "--port", str(worker.port), "--name", worker.name, "--grace", str(self.grace)]
         if self.kamailio:
-            argv += ["--trusted-proxy", self.host]
+            argv += ["--trusted-proxy", self.inner_host]
+        argv += self.worker_args
         worker.process = subprocess.Popen(argv, stdout=sys.stderr.fileno(), env=self.env)
         worker.started_at = time.monotonic()
 
     def _wait_ready(self, worker: _Worker) -> None:
         deadline = time.monotonic() + START_TIMEOUT
-        while sip_options_ping(self.host, worker.port) is None:
+        while sip_options_ping(self.inner_host, worker.port) is None:
             assert worker.process is not None
             if worker.process.poll() is not None:
                 raise SipError(f"SIP worker {worker.name} exited with status "

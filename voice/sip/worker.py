@@ -46,6 +46,7 @@ from voice.sip.recorder import CallRecorder, FinishedRecording, merge_channels
 from voice.sip.speech import SpeechListener
 
 log = logging.getLogger(__name__)
+timing = logging.getLogger("voice.sip.timing")
 
 CLOCK_RATE = 16000
 RETRY_AFTER = 5
@@ -69,6 +70,9 @@ class _Call:
     busy: bool = False
     dead: bool = False
     flow_id: str | None = None
+    invited_at: float = 0.0  # monotonic times for the timing log (bench/sip_load.py)
+    answered_at: float | None = None
+    key_at: float | None = None
 
 
 class _Account(pj.Account):
@@ -231,6 +235,7 @@ class MediaWorker:
                      conversation=None)  # type: ignore[arg-type]
         call.conversation = Conversation(key, _Deferred(call),
                                          lambda factory, label: self._submit(call, factory, label))
+        call.invited_at = time.monotonic()
         self.calls[key] = call
         ring = pj.CallOpParam()
         ring.statusCode = 180
@@ -294,7 +299,7 @@ class MediaWorker:
             self._apply(call, parse_plan(message[2]))
             self._pump(call)
         elif kind == "digit":
-            log.debug("call %s: key pressed", key)
+            call.key_at = time.monotonic()
             call.conversation.digit(message[2], now)
         elif kind == "played":
             if call.media is not None and message[2] == call.media._token:
@@ -314,6 +319,7 @@ class MediaWorker:
         answer = pj.CallOpParam()
         answer.statusCode = 200
         call.leg.answer(answer)
+        call.answered_at = time.monotonic()
         call.pending_plans.append(parse_plan(reply))
         self._media_ready(call)
 
@@ -330,11 +336,22 @@ class MediaWorker:
                                   message_path=lambda req: self._message_path(call, req),
                                   message_done=lambda req, path: self._message_done(
                                       call, req, path),
-                                  clock_rate=CLOCK_RATE)
+                                  clock_rate=CLOCK_RATE, on_play=lambda: self._played(call))
             call.recorder.set_caller(audio)
         for plan in call.pending_plans:
             call.conversation.apply(plan, self.services.clock())
         call.pending_plans.clear()
+
+    def _played(self, call: _Call) -> None:
+        """A prompt starts: log how long the caller waited for it (DEBUG, voice.sip.timing)."""
+        now = time.monotonic()
+        if call.answered_at is not None:
+            timing.debug("call %s answer_to_audio_ms=%.1f invite_to_audio_ms=%.1f", call.key,
+                         (now - call.answered_at) * 1000, (now - call.invited_at) * 1000)
+            call.answered_at = None
+        if call.key_at is not None:
+            timing.debug("call %s key_to_audio_ms=%.1f", call.key, (now - call.key_at) * 1000)
+            call.key_at = None
 
     def _apply(self, call: _Call, plan: dict[str, Any]) -> None:
         if call.media is None:

@@ -269,6 +269,21 @@ class Caller:
                                                                     caller=self.caller),
                         "]]></send>\n", '<recv response="200"/>\n']
                 cseq += 1
+            elif kind == "refer":
+                # A REFER receiver: accept, then report the outcome (e.g. 200 or 486) by NOTIFY.
+                sipfrag = f"SIP/2.0 {step[1]} {'OK' if step[1] == 200 else 'Busy Here'}\n"
+                out += ['<recv request="REFER" timeout="20000"/>\n',
+                        "<send><![CDATA[\nSIP/2.0 202 Accepted\n[last_Via:]\n[last_From:]\n"
+                        "[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\n"
+                        f"Contact: <sip:{self.caller}@[local_ip]:[local_port]>\n"
+                        "Content-Length: 0\n\n]]></send>\n",
+                        "<send><![CDATA[\n",
+                        _request("NOTIFY", cseq, caller=self.caller,
+                                 extra="Event: refer\nSubscription-State: terminated;"
+                                       "reason=noresource\n",
+                                 body=sipfrag, content_type="message/sipfrag;version=2.0"),
+                        "]]></send>\n", '<recv response="200"/>\n']
+                cseq += 1
             elif kind == "expect_bye":
                 wait = int(step[1]) if len(step) > 1 else 30000
                 out += [f'<recv request="BYE" timeout="{wait}"/>\n',

@@ -70,6 +70,10 @@ class _Call:
     busy: bool = False
     dead: bool = False
     flow_id: str | None = None
+    transfer: tuple[str, int] | None = None  # REFER sent: (target, timeout) for a fallback
+    outbound: CallerLeg | None = None  # bridged transfer leg
+    outbound_deadline: float | None = None
+    bridged: bool = False
     invited_at: float = 0.0  # monotonic times for the timing log (bench/sip_load.py)
     answered_at: float | None = None
     key_at: float | None = None
@@ -99,6 +103,8 @@ class MediaWorker:
         self.inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self.calls: dict[str, _Call] = {}
         self.rejected: dict[str, CallerLeg] = {}  # refused INVITEs until pjsua releases them
+        self.outbound: dict[str, _Call] = {}  # bridged-transfer legs by their key
+        self._retired_legs: list[CallerLeg] = []
         self.prompts = PromptCache(self.settings.prompts_dir or self.settings.data_dir / "prompts",
                                    self.settings.flows_dir, sample_rate=CLOCK_RATE)
         self.renderer = PlanRenderer(self.prompts,
@@ -165,6 +171,7 @@ class MediaWorker:
             self.endpoint.libHandleEvents(10)
             self._drain_inbox()
             self._tick(self.services.clock())
+            self._outbound_timeouts()
             self._reap()
             tick = time.monotonic()
             if drain_until is None and should_stop():
@@ -197,6 +204,8 @@ class MediaWorker:
                 self._finish(call)
         self.calls.clear()
         self.rejected.clear()
+        self.outbound.clear()
+        self._retired_legs.clear()
         self._jobs.shutdown(wait=True)
         self.speech.close()
         self._silence = None
@@ -279,6 +288,9 @@ class MediaWorker:
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind, key = message[0], message[1]
+        if key in self.outbound:
+            self._outbound_event(self.outbound[key], message)
+            return
         call = self.calls.get(key)
         if call is None:
             if kind == "state" and message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
@@ -414,26 +426,84 @@ class MediaWorker:
         return reference, seconds
 
     def _transfer(self, call: _Call, to: str, timeout: int) -> None:
+        """Blind transfer with REFER when the caller's side accepts it, else a bridged call."""
         target = to if to.startswith(("sip:", "sips:")) else f"sip:{to}@{self.host}"
         if not call.allow_refer:
-            log.info("call %s: caller does not accept REFER; transfer to %s not possible",
-                     call.key, to)
-            self.post(("refer", call.key, 501, True))
+            self._bridge(call, target, timeout)
             return
-        param = pj.CallOpParam(True)
+        call.transfer = (target, timeout)
         try:
-            call.leg.xfer(target, param)
+            call.leg.xfer(target, pj.CallOpParam(True))
         except pj.Error as exc:
-            log.warning("call %s: REFER to %s failed: %s", call.key, to, exc.info())
-            self.post(("refer", call.key, 500, True))
+            log.warning("call %s: REFER to %s failed (%s); bridging instead", call.key, to,
+                        exc.info())
+            self._bridge(call, target, timeout)
 
     def _refer_status(self, call: _Call, code: int, final: bool, now: datetime) -> None:
-        if code < 200 or (not final and code < 300):
+        if not final or call.transfer is None:
+            return
+        target, timeout = call.transfer
+        call.transfer = None
+        if code in REFER_UNSUPPORTED:
+            log.info("call %s: REFER refused with %d; bridging to %s", call.key, code, target)
+            self._bridge(call, target, timeout)
             return
         connected = 200 <= code < 300
-        call.conversation.transfer_done(connected, None if connected else f"sip-{code}", now)
+        call.conversation.transfer_done(connected, None if connected else _reason(code), now)
         if connected:
-            self._hang_up(call, "transferred")
+            self._hang_up(call, "transferred")  # the caller now talks to the target directly
+
+    def _bridge(self, call: _Call, target: str, timeout: int) -> None:
+        """Call ``target`` from this worker (the slot kept for it) and bridge it to the caller."""
+        key = f"{call.key}#out"
+        leg = CallerLeg(self.account, pj.PJSUA_INVALID_ID, self.post, key)
+        call.outbound = leg
+        call.outbound_deadline = time.monotonic() + timeout
+        self.outbound[key] = call
+        try:
+            leg.makeCall(target, pj.CallOpParam(True))
+        except pj.Error as exc:
+            log.warning("call %s: cannot call %s: %s", call.key, target, exc.info())
+            self.outbound.pop(key, None)
+            call.outbound = None
+            call.conversation.transfer_done(False, "failed", self.services.clock())
+
+    def _outbound_event(self, call: _Call, message: tuple[Any, ...]) -> None:
+        leg = call.outbound
+        kind = message[0]
+        if leg is None:
+            return
+        if kind == "media" and call.media is not None and not call.bridged:
+            audio = leg.audio_media()
+            if audio is None:
+                return
+            call.media.stop_playback()
+            audio.startTransmit(call.media.audio)
+            call.media.audio.startTransmit(audio)
+            call.recorder.add_ivr_source(audio)  # the other party goes on the IVR/agent side
+            call.bridged = True
+            log.info("call %s: bridged to %s", call.key, leg.key)
+            call.conversation.transfer_done(True, None, self.services.clock())
+        elif kind == "state" and message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.outbound.pop(leg.key, None)
+            call.outbound = None
+            call.outbound_deadline = None
+            if call.bridged:
+                self._hang_up(call, "transfer-ended")  # the other party hung up
+            elif not call.dead:
+                call.conversation.transfer_done(False, _reason(message[3]),
+                                                self.services.clock())
+            call.bridged = False
+            self._retired_legs.append(leg)
+
+    def _outbound_timeouts(self) -> None:
+        now = time.monotonic()
+        for call in list(self.outbound.values()):
+            if call.outbound is not None and not call.bridged and call.outbound_deadline \
+                    and now > call.outbound_deadline:
+                call.outbound_deadline = None
+                with contextlib.suppress(pj.Error):
+                    call.outbound.hangup(pj.CallOpParam(True))
 
     def _hang_up(self, call: _Call, reason: str) -> None:
         if call.dead:
@@ -477,6 +547,9 @@ class MediaWorker:
 
     def _finish(self, call: _Call) -> None:
         """Stop the leg's media and file its recording (merging happens off this thread)."""
+        if call.outbound is not None:
+            with contextlib.suppress(pj.Error):
+                call.outbound.hangup(pj.CallOpParam(True))
         if call.media is not None:
             call.media.close()
         self.speech.stop(call.key)
@@ -516,8 +589,9 @@ class MediaWorker:
 
     def _reap(self) -> None:
         """Release calls that ended, outside any callback, once their service work is done."""
+        self._retired_legs.clear()
         for key, call in list(self.calls.items()):
-            if call.dead and not call.busy and not call.jobs:
+            if call.dead and not call.busy and not call.jobs and call.outbound is None:
                 del self.calls[key]
                 assert self.admission is not None
                 self.admission.release(key)
@@ -534,6 +608,19 @@ class _Deferred:
         if media is None:
             raise RuntimeError(f"call {self._call.key}: media used before it was up")
         return getattr(media, name)
+
+
+#: REFER answers meaning "this peer does not do transfers": bridge the call instead
+REFER_UNSUPPORTED = (403, 405, 420, 488, 501, 603)
+
+
+def _reason(code: int) -> str:
+    """A transfer failure reason the flow can branch on, from a SIP status."""
+    if code in (486, 600):
+        return "busy"
+    if code in (408, 480, 487):
+        return "no-answer"
+    return f"failed-{code}" if code else "failed"
 
 
 def _wav_seconds(path: Path) -> float:

@@ -5,7 +5,9 @@ only queued there. One recognition thread per worker feeds them to a
 :class:`~voice.speech.grammar.GrammarRecognizer` built from the menu's keywords and posts
 ``("speech", call, text, confidence)`` to the worker when Vosk hears the end of an utterance.
 The model (``VOICE_VOSK_MODEL``) is loaded once, on the first speech menu; without a model the
-menus take keys only.
+menus take keys only. Loading takes seconds (about 2.5 s for the small Korean model), so the
+caller's frames are queued from the moment ``start`` is called, behind the command that builds
+the recogniser: what the caller says while the model loads is recognised late, not lost.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ class SpeechListener:
         self.post = post
         self.sample_rate = sample_rate
         self._models = ModelCache()
-        self._active: dict[str, GrammarRecognizer] = {}
+        self._active: dict[str, GrammarRecognizer] = {}  # the recognition thread's own
+        #: calls whose frames are queued: set by start/stop on the worker's thread, read by
+        #: feed on the media thread (so frames are kept while the recogniser is being built)
+        self._listening: set[str] = set()
         self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -47,15 +52,17 @@ class SpeechListener:
         """Listen on call ``key`` for ``phrases`` (from now on)."""
         self._ensure_thread()
         self._queue.put((key, ("start", phrases)))
+        self._listening.add(key)
 
     def stop(self, key: str) -> None:
         """Stop listening on call ``key``."""
+        self._listening.discard(key)
         if self._thread is not None:
             self._queue.put((key, ("stop", None)))
 
     def feed(self, key: str, pcm: bytes) -> None:
         """A frame of the caller's audio (any thread)."""
-        if key in self._active:
+        if key in self._listening:
             self._queue.put((key, pcm))
 
     def close(self) -> None:

@@ -21,12 +21,9 @@ import gc
 import ipaddress
 import logging
 import queue
-import re
 import time
-import wave
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,46 +34,23 @@ import pjsua2._pjsua2 as pjsua2_library
 from voice.compose import Services
 from voice.flows.errors import FlowNotFoundError
 from voice.sip.admission import Admission
+from voice.sip.callstate import DeferredMedia, WorkerCall
 from voice.sip.conversation import Conversation, EventFactory
+from voice.sip.filing import RecordingFiling
 from voice.sip.gate import InviteGate
 from voice.sip.leg import CallerLeg, LegMedia
 from voice.sip.plan import PlanRenderer, parse_plan
 from voice.sip.prompts import PromptCache
-from voice.sip.recorder import CallRecorder, FinishedRecording, merge_channels
+from voice.sip.recorder import CallRecorder
+from voice.sip.sipmsg import header, request_user, retry_after_header, safe_name, uri_user
 from voice.sip.speech import SpeechListener
+from voice.sip.transfer import Transfers
 
 log = logging.getLogger(__name__)
 timing = logging.getLogger("voice.sip.timing")
 
 CLOCK_RATE = 16000
 RETRY_AFTER = 5
-
-
-@dataclass
-class _Call:
-    """What the worker keeps about one caller."""
-
-    key: str  # SIP Call-ID
-    leg: CallerLeg
-    conversation: Conversation
-    recorder: CallRecorder
-    from_number: str
-    to_number: str
-    allow_refer: bool
-    media: LegMedia | None = None
-    started: bool = False  # the call service started the session
-    pending_plans: list[dict[str, Any]] = field(default_factory=list)
-    jobs: list[tuple[EventFactory, str]] = field(default_factory=list)
-    busy: bool = False
-    dead: bool = False
-    flow_id: str | None = None
-    transfer: tuple[str, int] | None = None  # REFER sent: (target, timeout) for a fallback
-    outbound: CallerLeg | None = None  # bridged transfer leg
-    outbound_deadline: float | None = None
-    bridged: bool = False
-    invited_at: float = 0.0  # monotonic times for the timing log (bench/sip_load.py)
-    answered_at: float | None = None
-    key_at: float | None = None
 
 
 class _Account(pj.Account):
@@ -91,7 +65,7 @@ class _Account(pj.Account):
             log.exception("incoming call failed")
 
 
-class MediaWorker:
+class MediaWorker(Transfers, RecordingFiling):
     """Runs one pjsua2 endpoint and its calls (see module docstring)."""
 
     def __init__(self, services: Services, *, host: str, port: int, name: str,
@@ -101,9 +75,9 @@ class MediaWorker:
         self.host, self.port, self.name = host, port, name
         self.trusted_proxy = trusted_proxy
         self.inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self.calls: dict[str, _Call] = {}
+        self.calls: dict[str, WorkerCall] = {}
         self.rejected: dict[str, CallerLeg] = {}  # refused INVITEs until pjsua releases them
-        self.outbound: dict[str, _Call] = {}  # bridged-transfer legs by their key
+        self.outbound: dict[str, WorkerCall] = {}  # bridged-transfer legs by their key
         self._retired_legs: list[CallerLeg] = []
         self.prompts = PromptCache(self.settings.prompts_dir or self.settings.data_dir / "prompts",
                                    self.settings.flows_dir, sample_rate=CLOCK_RATE)
@@ -221,10 +195,10 @@ class MediaWorker:
     def incoming(self, account: pj.Account, prm: pj.OnIncomingCallParam) -> None:
         """A new INVITE the gate let through: check it, ring, start the session."""
         message = prm.rdata.wholeMsg
-        key = _header(message, "Call-ID", "i") or f"{self.name}-{prm.callId}"
+        key = header(message, "Call-ID", "i") or f"{self.name}-{prm.callId}"
         leg = CallerLeg(account, prm.callId, self.post, key)
         source = prm.rdata.srcAddress.rsplit(":", 1)[0].strip("[]")
-        forwarded = _header(message, "X-Voice-Source")
+        forwarded = header(message, "X-Voice-Source")
         if forwarded and self.trusted_proxy and source == self.trusted_proxy:
             source = forwarded
         assert self.admission is not None
@@ -235,14 +209,14 @@ class MediaWorker:
             log.warning("call %s from %s refused: not in VOICE_SIP_ALLOW", key, source)
             self._reject(leg, key, 403)
             return
-        to_number = _request_user(message) or _uri_user(_header(message, "To", "t"))
-        from_number = _uri_user(_header(message, "From", "f"))
-        allow = (_header(message, "Allow") or "").upper()
-        folder = self.settings.recordings_dir / ".partial" / _safe(key)
-        call = _Call(key=key, leg=leg, from_number=from_number, to_number=to_number,
+        to_number = request_user(message) or uri_user(header(message, "To", "t"))
+        from_number = uri_user(header(message, "From", "f"))
+        allow = (header(message, "Allow") or "").upper()
+        folder = self.settings.recordings_dir / ".partial" / safe_name(key)
+        call = WorkerCall(key=key, leg=leg, from_number=from_number, to_number=to_number,
                      allow_refer="REFER" in allow, recorder=CallRecorder(folder, self._silence),
                      conversation=None)  # type: ignore[arg-type]
-        call.conversation = Conversation(key, _Deferred(call),
+        call.conversation = Conversation(key, DeferredMedia(call),
                                          lambda factory, label: self._submit(call, factory, label))
         call.invited_at = time.monotonic()
         self.calls[key] = call
@@ -251,7 +225,7 @@ class MediaWorker:
         leg.answer(ring)
         self._jobs.submit(self._start_job, call)
 
-    def _start_job(self, call: _Call) -> None:
+    def _start_job(self, call: WorkerCall) -> None:
         """Service thread: pick the flow by number and start the session (or refuse: 404)."""
         try:
             info = self.services.flow_catalog.flow_for_number(call.to_number)
@@ -321,7 +295,7 @@ class MediaWorker:
         elif kind == "refer":
             self._refer_status(call, message[2], message[3], now)
 
-    def _started(self, call: _Call, reply: str | None, status: int) -> None:
+    def _started(self, call: WorkerCall, reply: str | None, status: int) -> None:
         if call.dead:
             return
         if reply is None:
@@ -335,7 +309,7 @@ class MediaWorker:
         call.pending_plans.append(parse_plan(reply))
         self._media_ready(call)
 
-    def _media_ready(self, call: _Call) -> None:
+    def _media_ready(self, call: WorkerCall) -> None:
         if call.dead or not call.started:
             return
         if call.media is None:
@@ -354,7 +328,7 @@ class MediaWorker:
             call.conversation.apply(plan, self.services.clock())
         call.pending_plans.clear()
 
-    def _played(self, call: _Call) -> None:
+    def _played(self, call: WorkerCall) -> None:
         """A prompt starts: log how long the caller waited for it (DEBUG, voice.sip.timing)."""
         now = time.monotonic()
         if call.answered_at is not None:
@@ -365,25 +339,25 @@ class MediaWorker:
             timing.debug("call %s key_to_audio_ms=%.1f", call.key, (now - call.key_at) * 1000)
             call.key_at = None
 
-    def _apply(self, call: _Call, plan: dict[str, Any]) -> None:
+    def _apply(self, call: WorkerCall, plan: dict[str, Any]) -> None:
         if call.media is None:
             call.pending_plans.append(plan)
         else:
             call.conversation.apply(plan, self.services.clock())
 
     # -- service jobs (one at a time per call, in order) --------------------------------
-    def _submit(self, call: _Call, factory: EventFactory, label: str) -> None:
+    def _submit(self, call: WorkerCall, factory: EventFactory, label: str) -> None:
         call.jobs.append((factory, label))
         self._pump(call)
 
-    def _pump(self, call: _Call) -> None:
+    def _pump(self, call: WorkerCall) -> None:
         if call.busy or not call.jobs or not call.started:
             return
         factory, label = call.jobs.pop(0)
         call.busy = True
         self._jobs.submit(self._step_job, call, factory, label)
 
-    def _step_job(self, call: _Call, factory: EventFactory, label: str) -> None:
+    def _step_job(self, call: WorkerCall, factory: EventFactory, label: str) -> None:
         service = self.services.call_service
         hold = label.startswith("hold:")
 
@@ -414,98 +388,10 @@ class MediaWorker:
         self.speech.start(key, phrases)
         return True
 
-    def _message_path(self, call: _Call, request: str) -> Path:
-        return call.recorder.folder / f"message-{_safe(request)}.wav"
+    def _message_path(self, call: WorkerCall, request: str) -> Path:
+        return call.recorder.folder / f"message-{safe_name(request)}.wav"
 
-    def _message_done(self, call: _Call, request: str, path: Path) -> tuple[str, float]:
-        """A voicemail message is complete: file it (service thread); return its reference."""
-        gc.collect()
-        seconds = _wav_seconds(path)
-        reference = f"{call.key}:voicemail:{request}"
-        self._jobs.submit(self._store_file, call, path, "voicemail", reference)
-        return reference, seconds
-
-    def _transfer(self, call: _Call, to: str, timeout: int) -> None:
-        """Blind transfer with REFER when the caller's side accepts it, else a bridged call."""
-        target = to if to.startswith(("sip:", "sips:")) else f"sip:{to}@{self.host}"
-        if not call.allow_refer:
-            self._bridge(call, target, timeout)
-            return
-        call.transfer = (target, timeout)
-        try:
-            call.leg.xfer(target, pj.CallOpParam(True))
-        except pj.Error as exc:
-            log.warning("call %s: REFER to %s failed (%s); bridging instead", call.key, to,
-                        exc.info())
-            self._bridge(call, target, timeout)
-
-    def _refer_status(self, call: _Call, code: int, final: bool, now: datetime) -> None:
-        if not final or call.transfer is None:
-            return
-        target, timeout = call.transfer
-        call.transfer = None
-        if code in REFER_UNSUPPORTED:
-            log.info("call %s: REFER refused with %d; bridging to %s", call.key, code, target)
-            self._bridge(call, target, timeout)
-            return
-        connected = 200 <= code < 300
-        call.conversation.transfer_done(connected, None if connected else _reason(code), now)
-        if connected:
-            self._hang_up(call, "transferred")  # the caller now talks to the target directly
-
-    def _bridge(self, call: _Call, target: str, timeout: int) -> None:
-        """Call ``target`` from this worker (the slot kept for it) and bridge it to the caller."""
-        key = f"{call.key}#out"
-        leg = CallerLeg(self.account, pj.PJSUA_INVALID_ID, self.post, key)
-        call.outbound = leg
-        call.outbound_deadline = time.monotonic() + timeout
-        self.outbound[key] = call
-        try:
-            leg.makeCall(target, pj.CallOpParam(True))
-        except pj.Error as exc:
-            log.warning("call %s: cannot call %s: %s", call.key, target, exc.info())
-            self.outbound.pop(key, None)
-            call.outbound = None
-            call.conversation.transfer_done(False, "failed", self.services.clock())
-
-    def _outbound_event(self, call: _Call, message: tuple[Any, ...]) -> None:
-        leg = call.outbound
-        kind = message[0]
-        if leg is None:
-            return
-        if kind == "media" and call.media is not None and not call.bridged:
-            audio = leg.audio_media()
-            if audio is None:
-                return
-            call.media.stop_playback()
-            audio.startTransmit(call.media.audio)
-            call.media.audio.startTransmit(audio)
-            call.recorder.add_ivr_source(audio)  # the other party goes on the IVR/agent side
-            call.bridged = True
-            log.info("call %s: bridged to %s", call.key, leg.key)
-            call.conversation.transfer_done(True, None, self.services.clock())
-        elif kind == "state" and message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.outbound.pop(leg.key, None)
-            call.outbound = None
-            call.outbound_deadline = None
-            if call.bridged:
-                self._hang_up(call, "transfer-ended")  # the other party hung up
-            elif not call.dead:
-                call.conversation.transfer_done(False, _reason(message[3]),
-                                                self.services.clock())
-            call.bridged = False
-            self._retired_legs.append(leg)
-
-    def _outbound_timeouts(self) -> None:
-        now = time.monotonic()
-        for call in list(self.outbound.values()):
-            if call.outbound is not None and not call.bridged and call.outbound_deadline \
-                    and now > call.outbound_deadline:
-                call.outbound_deadline = None
-                with contextlib.suppress(pj.Error):
-                    call.outbound.hangup(pj.CallOpParam(True))
-
-    def _hang_up(self, call: _Call, reason: str) -> None:
+    def _hang_up(self, call: WorkerCall, reason: str) -> None:
         if call.dead:
             return
         param = pj.CallOpParam()
@@ -531,13 +417,13 @@ class MediaWorker:
         param = pj.CallOpParam()
         param.statusCode = status
         if status == 503:
-            param.txOption.headers.append(_retry_after())
+            param.txOption.headers.append(retry_after_header(RETRY_AFTER))
         if key not in self.calls:
             self.rejected[key] = leg
         with contextlib.suppress(pj.Error):
             leg.answer(param)
 
-    def _disconnected(self, call: _Call, now: datetime) -> None:
+    def _disconnected(self, call: WorkerCall, now: datetime) -> None:
         if call.dead:
             return
         call.dead = True
@@ -545,7 +431,7 @@ class MediaWorker:
             call.conversation.caller_hung_up(now)
         self._finish(call)
 
-    def _finish(self, call: _Call) -> None:
+    def _finish(self, call: WorkerCall) -> None:
         """Stop the leg's media and file its recording (merging happens off this thread)."""
         if call.outbound is not None:
             with contextlib.suppress(pj.Error):
@@ -559,34 +445,6 @@ class MediaWorker:
             if finished is not None and call.started:
                 self._jobs.submit(self._store_recording, call, finished)
 
-    def _store_recording(self, call: _Call, finished: FinishedRecording) -> None:
-        """Service thread: merge the two channels and file the call recording."""
-        target = finished.caller.parent / "call.wav"
-        try:
-            merge_channels(finished, target)
-        except Exception:
-            log.exception("call %s: recording not merged; the channel files stay in %s",
-                          call.key, finished.caller.parent)
-            return
-        if self._store_file(call, target, "call", f"{call.key}:call"):
-            finished.caller.unlink(missing_ok=True)
-            finished.ivr.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                finished.caller.parent.rmdir()  # still holds an unfiled voicemail, if any
-
-    def _store_file(self, call: _Call, file: Path, kind: str, reference: str) -> bool:
-        """Service thread: file a finished WAV as a recording of the call."""
-        assert self.services.recording_service is not None
-        try:
-            self.services.recording_service.store_local_recording(
-                call_id=call.key, file=file, kind=kind, source_id=reference,
-                flow_id=call.flow_id)
-        except Exception:
-            log.exception("call %s: %s recording not stored; the file stays at %s", call.key,
-                          kind, file)
-            return False
-        return True
-
     def _reap(self) -> None:
         """Release calls that ended, outside any callback, once their service work is done."""
         self._retired_legs.clear()
@@ -595,75 +453,3 @@ class MediaWorker:
                 del self.calls[key]
                 assert self.admission is not None
                 self.admission.release(key)
-
-
-class _Deferred:
-    """The conversation's media until the leg's audio is up (then the real LegMedia)."""
-
-    def __init__(self, call: _Call) -> None:
-        self._call = call
-
-    def __getattr__(self, name: str) -> Any:
-        media = self._call.media
-        if media is None:
-            raise RuntimeError(f"call {self._call.key}: media used before it was up")
-        return getattr(media, name)
-
-
-#: REFER answers meaning "this peer does not do transfers": bridge the call instead
-REFER_UNSUPPORTED = (403, 405, 420, 488, 501, 603)
-
-
-def _reason(code: int) -> str:
-    """A transfer failure reason the flow can branch on, from a SIP status."""
-    if code in (486, 600):
-        return "busy"
-    if code in (408, 480, 487):
-        return "no-answer"
-    return f"failed-{code}" if code else "failed"
-
-
-def _wav_seconds(path: Path) -> float:
-    try:
-        with wave.open(str(path), "rb") as wav:
-            return round(wav.getnframes() / float(wav.getframerate()), 3)
-    except (OSError, wave.Error, ZeroDivisionError):
-        return 0.0
-
-
-def _retry_after() -> pj.SipHeader:
-    header = pj.SipHeader()
-    header.hName = "Retry-After"
-    header.hValue = str(RETRY_AFTER)
-    return header
-
-
-_HEADER_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _header(message: str, name: str, short: str | None = None) -> str | None:
-    pattern = _HEADER_CACHE.get(name)
-    if pattern is None:
-        names = re.escape(name) + (f"|{re.escape(short)}" if short else "")
-        pattern = re.compile(rf"^(?:{names})[ \t]*:[ \t]*(.*?)\s*$", re.I | re.M)
-        _HEADER_CACHE[name] = pattern
-    head = message.split("\r\n\r\n", 1)[0]
-    match = pattern.search(head)
-    return match.group(1) if match else None
-
-
-def _uri_user(value: str | None) -> str:
-    if not value:
-        return ""
-    match = re.search(r"<?sips?:([^@;>]+)@", value)
-    return match.group(1) if match else ""
-
-
-def _request_user(message: str) -> str:
-    first = message.split("\r\n", 1)[0]
-    match = re.match(r"INVITE\s+sips?:([^@;>\s]+)@", first)
-    return match.group(1) if match else ""
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:120] or "call"

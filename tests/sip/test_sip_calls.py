@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sip_harness import Caller, SipSite, free_port, require_tools, sox_stat, speech_wav
+from sip_harness import SIPP_PCAPS, Caller, SipSite, free_port, require_tools, sox_stat, speech_wav
 
 from voice.calls.records import CallRecord
 from voice.cli import main
@@ -95,6 +95,11 @@ def test_sensitive_digits_are_masked_and_not_recorded(site: SipSite, tmp_path: P
     [call] = _calls(site)
     pin = next(s for s in call.path if s.node == "pin")
     assert pin.outcome == "collected" and pin.input == "****"
+    # the recording paused around the PIN but kept time: it lasts as long as the call
+    [recording] = _recordings(site, call.id)
+    assert call.ended_at is not None
+    length = (call.ended_at - call.started_at).total_seconds()
+    assert abs(recording.duration_s - length) < 1.5, (recording.duration_s, length)
     assert "2345" not in worker.output()
     with site.services.engine.connect() as db:  # type: ignore[union-attr]
         from sqlalchemy import text
@@ -105,7 +110,9 @@ def test_sensitive_digits_are_masked_and_not_recorded(site: SipSite, tmp_path: P
 
 def test_caller_hangs_up_mid_prompt(site: SipSite, tmp_path: Path) -> None:
     worker = site.start_worker()
-    result = Caller([("wait", 1800), ("bye",)]).call(worker.port, tmp_path)
+    # G.711 audio from SIPp's own capture while the greeting plays, then the caller is gone
+    result = Caller([("pcap", str(SIPP_PCAPS / "g711a.pcap")), ("wait", 1800), ("bye",)]).call(
+        worker.port, tmp_path)
     assert result.returncode == 0, result.stdout + worker.output()
     [call] = _calls(site)
     assert call.outcome == "caller-hangup"

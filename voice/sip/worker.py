@@ -87,7 +87,6 @@ class MediaWorker(Transfers, RecordingFiling):
         self.speech = SpeechListener(self.settings.vosk_model, self.post, CLOCK_RATE)
         self._jobs = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{name}-svc")
         self._networks = [ipaddress.ip_network(n) for n in self.settings.sip_allow]
-        self.stopping = False
         self.admission: Admission | None = None
         self.endpoint: pj.Endpoint | None = None
 
@@ -214,8 +213,9 @@ class MediaWorker(Transfers, RecordingFiling):
         allow = (header(message, "Allow") or "").upper()
         folder = self.settings.recordings_dir / ".partial" / safe_name(key)
         call = WorkerCall(key=key, leg=leg, from_number=from_number, to_number=to_number,
-                     allow_refer="REFER" in allow, recorder=CallRecorder(folder, self._silence),
-                     conversation=None)  # type: ignore[arg-type]
+                          allow_refer="REFER" in allow,
+                          recorder=CallRecorder(folder, self._silence),
+                          conversation=None)  # type: ignore[arg-type]
         call.conversation = Conversation(key, DeferredMedia(call),
                                          lambda factory, label: self._submit(call, factory, label))
         call.invited_at = time.monotonic()

@@ -95,11 +95,12 @@ def test_sensitive_digits_are_masked_and_not_recorded(site: SipSite, tmp_path: P
     [call] = _calls(site)
     pin = next(s for s in call.path if s.node == "pin")
     assert pin.outcome == "collected" and pin.input == "****"
-    # the recording paused around the PIN but kept time: it lasts as long as the call
+    # the recording paused around the PIN but kept time: it is not shorter than the call
+    # (a recorder left without a source stops counting time and loses the paused seconds)
     [recording] = _recordings(site, call.id)
     assert call.ended_at is not None
     length = (call.ended_at - call.started_at).total_seconds()
-    assert abs(recording.duration_s - length) < 1.5, (recording.duration_s, length)
+    assert recording.duration_s > length - 1.5, (recording.duration_s, length)
     assert "2345" not in worker.output()
     with site.services.engine.connect() as db:  # type: ignore[union-attr]
         from sqlalchemy import text

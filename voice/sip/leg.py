@@ -108,7 +108,8 @@ class LegMedia:
                  transfer: Callable[[str, int], None], hang_up: Callable[[str], None],
                  message_path: Callable[[str], Path],
                  message_done: Callable[[str, Path], tuple[str, float]],
-                 clock_rate: int, on_play: Callable[[], None] = lambda: None) -> None:
+                 clock_rate: int, on_play: Callable[[], None] = lambda: None,
+                 bury: Callable[[Any], None] = lambda _obj: None) -> None:
         self.leg = leg
         self.audio = audio
         self.recorder = recorder
@@ -118,6 +119,7 @@ class LegMedia:
         self._message_path = message_path
         self._message_done = message_done
         self._on_play = on_play
+        self._bury = bury
         self._clock_rate = clock_rate
         self.player: Player | None = None
         self._token = 0
@@ -208,17 +210,27 @@ class LegMedia:
             self.port.sink = sink
 
     def collect(self) -> None:
-        """Drop retired pjsua2 objects (outside callbacks, on the pjsua2 thread)."""
+        """Drop retired players (outside callbacks, on the pjsua2 thread)."""
         self._retired.clear()
 
     def close(self) -> None:
-        """Stop all media of this leg; recorders are finished by the worker."""
+        """Stop all media of this leg; recorders are finished by the worker.
+
+        The speech port is handed to ``bury`` instead of being destroyed here: removing a
+        port from the conference bridge completes asynchronously, and pjmedia's clock thread
+        may still deliver a frame to it for a moment.
+        """
         self.stop_playback()
         if self._message is not None:
             self.stop_message()
         if self.port is not None:
+            self.port.sink = _discard
             with contextlib.suppress(pj.Error):
                 self.audio.stopTransmit(self.port)
-            self._retired.append(self.port)
+            self._bury(self.port)
             self.port = None
         self.collect()
+
+
+def _discard(_pcm: bytes) -> None:
+    """A speech sink that drops frames (a port being taken down)."""

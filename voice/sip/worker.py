@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 timing = logging.getLogger("voice.sip.timing")
 
 CLOCK_RATE = 16000
+RTP_BASE, RTP_PORTS = 20000, 40  # RTP/RTCP ports: a block of 40 per worker from 20000
+GRAVE_SECONDS = 1.0  # how long retired media ports live on after leaving the bridge
 RETRY_AFTER = 5
 
 
@@ -79,6 +81,7 @@ class MediaWorker(Transfers, RecordingFiling):
         self.rejected: dict[str, CallerLeg] = {}  # refused INVITEs until pjsua releases them
         self.outbound: dict[str, WorkerCall] = {}  # bridged-transfer legs by their key
         self._retired_legs: list[CallerLeg] = []
+        self._graveyard: list[tuple[float, Any]] = []
         self.prompts = PromptCache(self.settings.prompts_dir or self.settings.data_dir / "prompts",
                                    self.settings.flows_dir, sample_rate=CLOCK_RATE)
         self.renderer = PlanRenderer(self.prompts,
@@ -124,6 +127,13 @@ class MediaWorker(Transfers, RecordingFiling):
         self.gate.install()
         account = pj.AccountConfig()
         account.idUri = f"sip:ivr@{self.host}:{self.port}"
+        media = account.mediaConfig.transportConfig
+        if self.host not in ("0.0.0.0", "::", ""):
+            media.boundAddress = self.host  # RTP on the SIP address, and that address in SDP
+            media.publicAddress = self.host
+        # Each worker scans its own RTP port block, so workers on one machine do not collide.
+        media.port = RTP_BASE + (self.port % 1000) * RTP_PORTS
+        media.portRange = RTP_PORTS
         self.account = _Account(self)
         self.account.create(account)
         self._silence = pj.AudioMediaPlayer()
@@ -179,6 +189,8 @@ class MediaWorker(Transfers, RecordingFiling):
         self.rejected.clear()
         self.outbound.clear()
         self._retired_legs.clear()
+        time.sleep(0.1)  # let the bridge finish removing ports before they are destroyed
+        self._graveyard.clear()
         self._jobs.shutdown(wait=True)
         self.speech.close()
         self._silence = None
@@ -322,7 +334,8 @@ class MediaWorker(Transfers, RecordingFiling):
                                   message_path=lambda req: self._message_path(call, req),
                                   message_done=lambda req, path: self._message_done(
                                       call, req, path),
-                                  clock_rate=CLOCK_RATE, on_play=lambda: self._played(call))
+                                  clock_rate=CLOCK_RATE, on_play=lambda: self._played(call),
+                                  bury=self._bury)
             call.recorder.set_caller(audio)
         for plan in call.pending_plans:
             call.conversation.apply(plan, self.services.clock())
@@ -445,9 +458,16 @@ class MediaWorker(Transfers, RecordingFiling):
             if finished is not None and call.started:
                 self._jobs.submit(self._store_recording, call, finished)
 
+    def _bury(self, media: Any) -> None:
+        """Keep a retired media port alive a little longer (see LegMedia.close)."""
+        self._graveyard.append((time.monotonic(), media))
+
     def _reap(self) -> None:
         """Release calls that ended, outside any callback, once their service work is done."""
         self._retired_legs.clear()
+        if self._graveyard and time.monotonic() - self._graveyard[0][0] > GRAVE_SECONDS:
+            self._graveyard = [(t, m) for t, m in self._graveyard
+                               if time.monotonic() - t <= GRAVE_SECONDS]
         for key, call in list(self.calls.items()):
             if call.dead and not call.busy and not call.jobs and call.outbound is None:
                 del self.calls[key]

@@ -4,10 +4,11 @@ Frames arrive on pjsua2's media clock thread (:class:`~voice.sip.leg.SpeechPort`
 only queued there. One recognition thread per worker feeds them to a
 :class:`~voice.speech.grammar.GrammarRecognizer` built from the menu's keywords and posts
 ``("speech", call, text, confidence)`` to the worker when Vosk hears the end of an utterance.
-The model (``VOICE_VOSK_MODEL``) is loaded once, on the first speech menu; without a model the
-menus take keys only. Loading takes seconds (about 2.5 s for the small Korean model), so the
-caller's frames are queued from the moment ``start`` is called, behind the command that builds
-the recogniser: what the caller says while the model loads is recognised late, not lost.
+The model (``VOICE_VOSK_MODEL``) is loaded once, in the background when the worker starts
+(about 2.5 s for the small Korean model). The caller's frames are queued from the moment
+``start`` is called, behind the command that builds the recogniser, so what the caller says
+while the model still loads is recognised late, not lost. Without a model the menus take keys
+only.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class SpeechListener:
     def available(self) -> bool:
         """Whether a model is configured."""
         return self.model_path is not None
+
+    def preload(self) -> None:
+        """Load the model in the background now, so the first speech menu does not wait."""
+        if self.available:
+            self._ensure_thread()
+            self._queue.put(("", ("load", None)))
 
     def start(self, key: str, phrases: list[str]) -> None:
         """Listen on call ``key`` for ``phrases`` (from now on)."""
@@ -94,7 +101,10 @@ class SpeechListener:
     def _process(self, key: str, item: Any) -> None:
         if isinstance(item, tuple):
             command, phrases = item
-            if command == "start":
+            if command == "load":
+                assert self.model_path is not None
+                self._models.get(self.model_path)
+            elif command == "start":
                 assert self.model_path is not None
                 model = self._models.get(self.model_path)
                 self._active[key] = GrammarRecognizer(model, phrases, self.sample_rate)

@@ -136,6 +136,7 @@ class MediaWorker(Transfers, RecordingFiling):
         media.portRange = RTP_PORTS
         self.account = _Account(self)
         self.account.create(account)
+        self.speech.preload()
         self._silence = pj.AudioMediaPlayer()
         self._silence.createPlayer(str(self.prompts.silence(1000)), 0)
         log.info("worker %s listening on udp:%s:%d (library call slots: %d, callers: %d)",

@@ -84,7 +84,7 @@ def test_softphone_follows_the_refer_to_the_target(site: SipSite, phone: Softpho
     port = int(site.values["transfer_port"])
     messages = tmp_path / "target.msg"
     target = subprocess.Popen(
-        ["sipp", "-sf", str(FIXTURES / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(port),
+        ["sipp", "-sf", str(FIXTURES / "uas_desk.xml"), "-i", "127.0.0.1", "-p", str(port),
          "-mp", str(free_port()), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_logs",
          "-log_file", str(tmp_path / "target.log"), "-trace_msg", "-message_file",
          str(messages)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -147,9 +147,14 @@ class Worker:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 5
-        while sip_options_ping(HOST, port, timeout=0.2) != 200:
-            assert self.process.poll() is None, f"sipp worker on {port} exited"
-            assert time.monotonic() < deadline, f"sipp worker on {port} does not answer OPTIONS"
+        try:
+            while sip_options_ping(HOST, port, timeout=0.2) != 200:
+                assert self.process.poll() is None, f"sipp worker on {port} exited"
+                assert time.monotonic() < deadline, \
+                    f"sipp worker on {port} does not answer OPTIONS"
+        except AssertionError:
+            self.stop()  # never leave a stand-in running behind a failed test
+            raise
 
     def received(self) -> list[str]:
         """The SIP requests this worker received, oldest first (start line and headers)."""

@@ -50,7 +50,7 @@ def _target(site: SipSite, folder: Path) -> subprocess.Popen[str]:
     port = int(site.values["transfer_port"])
     log = folder / "target.log"
     return subprocess.Popen(
-        ["sipp", "-sf", str(FIXTURES / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(port),
+        ["sipp", "-sf", str(FIXTURES / "uas_desk.xml"), "-i", "127.0.0.1", "-p", str(port),
          "-mp", str(free_port()), "-m", "1", "-nostdin", "-timeout", "40s", "-trace_logs",
          "-log_file", str(log)], cwd=folder, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)

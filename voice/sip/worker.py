@@ -50,7 +50,9 @@ log = logging.getLogger(__name__)
 timing = logging.getLogger("voice.sip.timing")
 
 CLOCK_RATE = 16000
-RTP_BASE, RTP_PORTS = 20000, 40  # RTP/RTCP ports: a block of 40 per worker from 20000
+# RTP/RTCP ports: a block of 40 per worker in 10000-29999, below the kernel's ephemeral
+# range (32768+) so media never takes a port another process was just given
+RTP_BASE, RTP_PORTS, RTP_BLOCKS = 10000, 40, 500
 GRAVE_SECONDS = 1.0  # how long retired media ports live on after leaving the bridge
 RETRY_AFTER = 5
 
@@ -132,7 +134,7 @@ class MediaWorker(Transfers, RecordingFiling):
             media.boundAddress = self.host  # RTP on the SIP address, and that address in SDP
             media.publicAddress = self.host
         # Each worker scans its own RTP port block, so workers on one machine do not collide.
-        media.port = RTP_BASE + (self.port % 1000) * RTP_PORTS
+        media.port = RTP_BASE + (self.port % RTP_BLOCKS) * RTP_PORTS
         media.portRange = RTP_PORTS
         self.account = _Account(self)
         self.account.create(account)

@@ -31,7 +31,8 @@ def test_a_worker_with_four_slots_takes_two_callers() -> None:
     assert admission.offer("c") == "full"
     assert admission.offer("a") is None  # a retransmitted INVITE is not a new caller
     admission.release("a")
-    assert admission.offer("c") is None
+    assert admission.offer("c") == "full"  # the same INVITE again: the same answer
+    assert admission.offer("d") is None  # a new caller gets the free place
 
 
 def test_bursts_are_refused_beyond_the_rate() -> None:
@@ -42,8 +43,20 @@ def test_bursts_are_refused_beyond_the_rate() -> None:
         admission.release(name)
     assert admission.offer("d") == "rate"
     clock.now += 0.5
-    assert admission.offer("d") is None
+    assert admission.offer("e") is None
     assert admission.refused == {"full": 0, "rate": 1, "draining": 0}
+
+
+def test_a_refused_invite_stays_refused_when_retransmitted() -> None:
+    clock = Clock()
+    admission = Admission(2, clock=clock)
+    assert admission.offer("a") is None
+    assert admission.offer("b") == "full"
+    admission.release("a")
+    assert admission.offer("b") == "full"  # its retransmission: still the same answer
+    clock.now += 33
+    assert admission.offer("b") is None  # a new attempt much later is a new decision
+    assert admission.refused["full"] == 1
 
 
 def test_draining_refuses_and_unclaimed_calls_expire() -> None:
@@ -53,7 +66,7 @@ def test_draining_refuses_and_unclaimed_calls_expire() -> None:
     assert admission.offer("kept") is None and admission.claim("kept")
     assert admission.offer("x") == "full"
     clock.now += CLAIM_TIMEOUT + 1
-    assert admission.offer("x") is None  # "lost" expired; "kept" is still held
+    assert admission.offer("x2") is None  # "lost" expired; "kept" is still held
     assert admission.holding == 2
     admission.draining = True
     assert admission.offer("y") == "draining"

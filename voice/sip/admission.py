@@ -24,6 +24,10 @@ from collections.abc import Callable
 
 #: how long an admitted Call-ID may stay unclaimed by the worker before its slot is freed
 CLAIM_TIMEOUT = 5.0
+#: how long a refused Call-ID stays refused: an INVITE retransmitted after a (lost) 503 must
+#: not be let in once a slot frees up, or the caller would get 503 and 200 for one call
+#: (SIP timer B, 64 x T1)
+REFUSAL_MEMORY = 32.0
 
 
 class Admission:
@@ -41,6 +45,7 @@ class Admission:
         self._lock = threading.Lock()
         self._held: dict[str, float | None] = {}  # call id -> admitted-at while unclaimed
         self._recent: deque[float] = deque()
+        self._refusals: dict[str, tuple[float, str]] = {}
         self.draining = False
         self.refused = {"full": 0, "rate": 0, "draining": 0}
 
@@ -51,6 +56,8 @@ class Admission:
                 return None  # a retransmission of an INVITE already let in
             now = self._clock()
             self._expire(now)
+            if call_id in self._refusals:
+                return self._refusals[call_id][1]  # a retransmission of one refused before
             if self.draining:
                 reason = "draining"
             elif len(self._held) >= self.capacity:
@@ -62,6 +69,7 @@ class Admission:
                 self._recent.append(now)
                 return None
             self.refused[reason] += 1
+            self._refusals[call_id] = (now, reason)
             return reason
 
     def claim(self, call_id: str) -> bool:
@@ -90,3 +98,8 @@ class Admission:
                  if at is not None and now - at > CLAIM_TIMEOUT]
         for cid in stale:
             del self._held[cid]
+        while self._refusals:  # oldest first (dicts keep insertion order)
+            cid, (at, _reason) = next(iter(self._refusals.items()))
+            if now - at <= REFUSAL_MEMORY:
+                break
+            del self._refusals[cid]

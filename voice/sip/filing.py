@@ -9,15 +9,15 @@ Mixed into :class:`~voice.sip.worker.MediaWorker`.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from voice.compose import Services
 from voice.sip.callstate import WorkerCall
-from voice.sip.recorder import FinishedRecording, merge_channels
-from voice.sip.sipmsg import wav_seconds
+from voice.sip.recorder import FinishedRecording, merge_channels, wait_complete
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +27,23 @@ class RecordingFiling:
 
     services: Services
     _jobs: ThreadPoolExecutor
+    _bury: Callable[[Any, Callable[[], Any] | None], None]
 
-    def _message_done(self, call: WorkerCall, request: str, path: Path) -> tuple[str, float]:
-        """A voicemail message is complete: file it (service thread); return its reference."""
-        gc.collect()
-        seconds = wav_seconds(path)
+    def _message_done(self, call: WorkerCall, request: str, path: Path, seconds: float,
+                      recorder: Any) -> tuple[str, float]:
+        """A voicemail message ended: file it once its recorder is destroyed; return its
+        reference and length for the flow."""
         reference = f"{call.key}:voicemail:{request}"
-        self._jobs.submit(self._store_file, call, path, "voicemail", reference)
-        return reference, seconds
+        self._bury(recorder, lambda: self._jobs.submit(
+            self._store_message, call, path, reference))
+        return reference, round(seconds, 3)
 
+
+    def _store_message(self, call: WorkerCall, path: Path, reference: str) -> None:
+        """Service thread: file a voicemail message once its WAV header is complete."""
+        if not wait_complete(path):
+            log.error("call %s: voicemail %s was never completed by its recorder", call.key, path)
+        self._store_file(call, path, "voicemail", reference)
 
     def _store_recording(self, call: WorkerCall, finished: FinishedRecording) -> None:
         """Service thread: merge the two channels and file the call recording."""

@@ -73,6 +73,7 @@ def render_config(
     ping_interval: int = 1,
     retry_after: int = 5,
     log_level: int = 2,
+    max_tries: int = 6,
 ) -> Path:
     """Write ``run_dir/kamailio.cfg`` and ``run_dir/dispatcher.list``; return the cfg path.
 
@@ -80,7 +81,8 @@ def render_config(
     addresses) callers may come from; everyone else gets 403. ``max_load`` > 0 caps the calls
     Kamailio sends to one worker (the worker's capacity, read from pjsua2 by the caller).
     ``fr_timer_ms`` bounds the wait for any reply from a worker (dead worker -> next one),
-    ``fr_inv_timer_ms`` the wait for a final answer after a provisional one. The result is
+    ``fr_inv_timer_ms`` the wait for a final answer after a provisional one; ``max_tries``
+    how many workers one INVITE may try before the caller gets 503. The result is
     checked with ``kamailio -c``; :class:`KamailioError` carries Kamailio's message. Note that
     Kamailio 5.6's ``-c`` parses the script, loads modules and resolves the listen address but
     runs no module fixups: an unknown pseudo-variable or function argument only fails at
@@ -117,6 +119,7 @@ def render_config(
             fr_timer_ms=int(fr_timer_ms), fr_inv_timer_ms=int(fr_inv_timer_ms),
             ping_interval=int(ping_interval), retry_after=int(retry_after),
             log_level=int(log_level), call_expire=4 * 3600,
+            max_tries=max(1, min(int(max_tries), 10)),
             setup_expire=max(60, (fr_timer_ms + fr_inv_timer_ms) // 1000 * 2),
         )
     except (OSError, jinja2.TemplateError) as exc:

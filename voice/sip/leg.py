@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,9 +108,9 @@ class LegMedia:
                  speech: Callable[[str, list[str] | None, str], bool],
                  transfer: Callable[[str, int], None], hang_up: Callable[[str], None],
                  message_path: Callable[[str], Path],
-                 message_done: Callable[[str, Path], tuple[str, float]],
+                 message_done: Callable[[str, Path, float, Any], tuple[str, float]],
                  clock_rate: int, on_play: Callable[[], None] = lambda: None,
-                 bury: Callable[[Any], None] = lambda _obj: None) -> None:
+                 bury: Callable[[Any, Callable[[], None] | None], None]) -> None:
         self.leg = leg
         self.audio = audio
         self.recorder = recorder
@@ -124,8 +125,7 @@ class LegMedia:
         self.player: Player | None = None
         self._token = 0
         self.port: SpeechPort | None = None
-        self._message: tuple[pj.AudioMediaRecorder, Path, str] | None = None
-        self._retired: list[Any] = []  # pjsua2 objects to destroy on the next loop turn
+        self._message: tuple[pj.AudioMediaRecorder, Path, str, float] | None = None
 
     # Media protocol ------------------------------------------------------------------------
     def play(self, files: list[str], *, loop: bool = False) -> None:
@@ -139,9 +139,13 @@ class LegMedia:
             player.createPlayer(files[0], flags)
         else:
             player.createPlaylist(pj.StringVector(files), f"p{self._token}", flags)
-        player.startTransmit(self.audio)
-        self.recorder.add_ivr_source(player)
         self.player = player
+        try:
+            player.startTransmit(self.audio)
+        except pj.Error as exc:  # the call's stream went away (hung up meanwhile)
+            log.info("call %s: prompt not played: %s", self.leg.key, exc.info())
+            return
+        self.recorder.add_ivr_source(player)
         self._on_play()
 
     def stop_playback(self) -> None:
@@ -150,7 +154,7 @@ class LegMedia:
             self.recorder.remove_ivr_source(self.player)
             with contextlib.suppress(pj.Error):
                 self.player.stopTransmit(self.audio)
-            self._retired.append(self.player)
+            self._bury(self.player, None)
             self.player = None
 
     def recording(self, action: str) -> None:
@@ -172,22 +176,21 @@ class LegMedia:
         recorder = pj.AudioMediaRecorder()
         recorder.createRecorder(str(path))
         self.audio.startTransmit(recorder)
-        self._message = (recorder, path, request)
+        self._message = (recorder, path, request, time.monotonic())
 
     def stop_message(self) -> tuple[str, float]:
         """Stop the message recording and hand the finished file to the worker to store.
 
-        Runs on the pjsua2 thread outside callbacks, so the recorder is destroyed here and
-        its WAV header is complete before the file is read.
+        The recorder is handed to the worker, which destroys it (completing the WAV header)
+        once the bridge has let go of it, and only then files the message.
         """
         if self._message is None:
             return "", 0.0
-        recorder, path, request = self._message
+        recorder, path, request, started = self._message
         self._message = None
         with contextlib.suppress(pj.Error):
             self.audio.stopTransmit(recorder)
-        del recorder
-        return self._message_done(request, path)
+        return self._message_done(request, path, time.monotonic() - started, recorder)
 
     def transfer(self, to: str, timeout: int) -> None:
         """Hand the transfer to the worker (REFER or a bridged outbound call)."""
@@ -209,16 +212,12 @@ class LegMedia:
         else:
             self.port.sink = sink
 
-    def collect(self) -> None:
-        """Drop retired players (outside callbacks, on the pjsua2 thread)."""
-        self._retired.clear()
-
     def close(self) -> None:
         """Stop all media of this leg; recorders are finished by the worker.
 
-        The speech port is handed to ``bury`` instead of being destroyed here: removing a
-        port from the conference bridge completes asynchronously, and pjmedia's clock thread
-        may still deliver a frame to it for a moment.
+        Players, ports and recorders are handed to ``bury`` rather than destroyed here:
+        removing a port from the conference bridge completes asynchronously, and pjmedia's
+        clock thread may still use it (a frame, an end-of-file callback) for a moment.
         """
         self.stop_playback()
         if self._message is not None:
@@ -227,9 +226,8 @@ class LegMedia:
             self.port.sink = _discard
             with contextlib.suppress(pj.Error):
                 self.audio.stopTransmit(self.port)
-            self._bury(self.port)
+            self._bury(self.port, None)
             self.port = None
-        self.collect()
 
 
 def _discard(_pcm: bytes) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,18 +95,23 @@ class CallRecorder:
             if self.active and self._ivr is not None:
                 _quietly(source.stopTransmit, self._ivr)
 
-    def finish(self) -> FinishedRecording | None:
-        """Stop and destroy the recorders; the files are complete after this returns."""
+    def finish(self) -> tuple[FinishedRecording, list[pj.AudioMediaRecorder]] | None:
+        """Stop recording; return the files and the recorders to destroy.
+
+        The files are complete once the returned recorders are destroyed (which completes
+        their WAV headers); the caller does that after the bridge has let go of them.
+        """
         if not self.started:
             return None
         self.pause()
-        for recorder in (self._caller, self._ivr):
+        recorders = [r for r in (self._caller, self._ivr) if r is not None]
+        for recorder in recorders:
             _quietly(self._silence.stopTransmit, recorder)
-        self._caller = self._ivr = None  # destroying a recorder completes its WAV header
+        self._caller = self._ivr = None
         self._caller_audio = None
         self._ivr_sources.clear()
         self.started = False
-        return FinishedRecording(self.folder / "caller.wav", self.folder / "ivr.wav")
+        return FinishedRecording(self.folder / "caller.wav", self.folder / "ivr.wav"), recorders
 
     def _connect(self, on: bool) -> None:
         pairs = [(self._caller_audio, self._caller)]
@@ -119,8 +125,32 @@ class CallRecorder:
                 _quietly(source.stopTransmit, sink)
 
 
+def wait_complete(path: Path, timeout: float = 5.0) -> bool:
+    """Wait until pjmedia has written ``path``'s final WAV header (its RIFF size matches).
+
+    A destroyed recorder leaves the conference bridge on the bridge's own clock, so the
+    header can be completed a moment after the recorder object is gone.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(8)
+            size = path.stat().st_size
+            if head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") == size - 8:
+                return True
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
 def merge_channels(finished: FinishedRecording, target: Path) -> tuple[float, int, str]:
     """Write the stereo WAV (caller left, IVR right); return (seconds, bytes, sha256)."""
+    for part in (finished.caller, finished.ivr):
+        if not wait_complete(part):
+            raise OSError(f"{part}: the recorder never completed the WAV header")
     left = AudioSegment.from_wav(finished.caller)
     right = AudioSegment.from_wav(finished.ivr)
     length = max(len(left), len(right))

@@ -2,14 +2,12 @@
 
 pjsua2 hands the worker the whole INVITE as text (``rdata.wholeMsg``); these pull out what the
 worker needs (Request-URI user = the dialled number, From user, Call-ID, Allow, the Kamailio
-``X-Voice-Source``), plus the Retry-After header of a refusal and WAV lengths.
+``X-Voice-Source``), plus the Retry-After header of a refusal.
 """
 
 from __future__ import annotations
 
 import re
-import wave
-from pathlib import Path
 
 import pjsua2 as pj
 
@@ -54,12 +52,3 @@ def retry_after_header(seconds: int) -> pj.SipHeader:
     item.hName = "Retry-After"
     item.hValue = str(seconds)
     return item
-
-
-def wav_seconds(path: Path) -> float:
-    """The length of a WAV file in seconds (0 when it cannot be read)."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            return round(wav.getnframes() / float(wav.getframerate()), 3)
-    except (OSError, wave.Error, ZeroDivisionError):
-        return 0.0

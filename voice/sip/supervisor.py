@@ -10,6 +10,7 @@ live calls get ``VOICE_SIP_GRACE`` seconds), waits for them, then stops Kamailio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -29,8 +30,12 @@ from voice.sip.kamailio import KamailioProcess, render_config, sip_options_ping
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 30.0
+START_PER_WORKER = 2.0  # extra seconds of start-up wait per worker (they boot together)
 RESTART_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 CALLERS_PER_WORKER = 2  # what Kamailio may send one worker (the worker's own gate decides)
+#: how long Kamailio waits for a worker's first answer before trying the next one; long
+#: enough that a busy worker is not mistaken for a dead one (the call would run twice)
+FR_TIMER_MS = 4000
 
 
 @dataclass
@@ -69,23 +74,35 @@ class WorkerPool:
         self.proxy: KamailioProcess | None = None
 
     def start(self) -> None:
-        """Start the workers, wait until each answers SIP, then start Kamailio in front."""
+        """Start the workers, wait until each answers SIP, then start Kamailio in front.
+
+        Workers boot together, so the wait grows with their number (each needs a second or
+        two of CPU). On failure everything already started is stopped again.
+        """
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for worker in self.workers:
-            self._launch(worker)
-        for worker in self.workers:
-            self._wait_ready(worker)
+        try:
+            for worker in self.workers:
+                self._launch(worker)
+            deadline = time.monotonic() + START_TIMEOUT + START_PER_WORKER * len(self.workers)
+            for worker in self.workers:
+                self._wait_ready(worker, deadline)
+            self._start_proxy()
+        except BaseException:
+            self.stop()
+            raise
+        log.info("SIP: %s on udp:%s:%d with %d worker(s)",
+                 "Kamailio" if self.kamailio else "worker", self.host, self.port,
+                 len(self.workers))
+
+    def _start_proxy(self) -> None:
         if self.kamailio:
             cfg = render_config(host=self.host, port=self.port,
                                 workers=[(self.inner_host, w.port) for w in self.workers],
                                 allow=self.settings.sip_allow, run_dir=self.run_dir,
-                                max_load=CALLERS_PER_WORKER)
+                                max_load=CALLERS_PER_WORKER, fr_timer_ms=FR_TIMER_MS)
             self.proxy = KamailioProcess(cfg, host=self.host, port=self.port,
                                          run_dir=self.run_dir)
             self.proxy.start()
-        log.info("SIP: %s on udp:%s:%d with %d worker(s)",
-                 "Kamailio" if self.kamailio else "worker", self.host, self.port,
-                 len(self.workers))
 
     def supervise(self, should_stop: Callable[[], bool], poll: float = 0.2) -> None:
         """Restart workers (and Kamailio) that die, until ``should_stop()``."""
@@ -101,23 +118,26 @@ class WorkerPool:
             time.sleep(poll)
 
     def stop(self) -> None:
-        """Drain and stop the workers, then Kamailio."""
-        for worker in self.workers:
-            if worker.process is not None and worker.process.poll() is None:
-                worker.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.grace + 10
-        for worker in self.workers:
-            if worker.process is None:
-                continue
-            try:
-                worker.process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.error("worker %s did not stop in time; killing it", worker.name)
-                worker.process.kill()
-                worker.process.wait(5)
-                self._end_calls(worker, "worker-killed")
-        if self.proxy is not None:
-            self.proxy.stop()
+        """Drain and stop the workers, then Kamailio (always, whatever the workers do)."""
+        try:
+            for worker in self.workers:
+                if worker.process is not None and worker.process.poll() is None:
+                    worker.process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + self.grace + 10
+            for worker in self.workers:
+                if worker.process is None:
+                    continue
+                try:
+                    worker.process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    log.error("worker %s did not stop in time; killing it", worker.name)
+                    worker.process.kill()
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        worker.process.wait(10)
+                    self._end_calls(worker, "worker-killed")
+        finally:
+            if self.proxy is not None:
+                self.proxy.stop()
 
     # -- internals ----------------------------------------------------------------------
     def _launch(self, worker: _Worker) -> None:
@@ -129,8 +149,7 @@ class WorkerPool:
         worker.process = subprocess.Popen(argv, stdout=sys.stderr.fileno(), env=self.env)
         worker.started_at = time.monotonic()
 
-    def _wait_ready(self, worker: _Worker) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+    def _wait_ready(self, worker: _Worker, deadline: float) -> None:
         while sip_options_ping(self.inner_host, worker.port) is None:
             assert worker.process is not None
             if worker.process.poll() is not None:
@@ -139,7 +158,7 @@ class WorkerPool:
                                f"{self.host}:{worker.port}; see its log above (port in use?)")
             if time.monotonic() > deadline:
                 raise SipError(f"SIP worker {worker.name} did not answer on udp:{self.host}:"
-                               f"{worker.port} within {START_TIMEOUT:g} s")
+                               f"{worker.port} in time; is the machine overloaded?")
 
     def _died(self, worker: _Worker, status: int) -> None:
         ended = self._end_calls(worker, "worker-died")

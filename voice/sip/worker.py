@@ -53,6 +53,7 @@ CLOCK_RATE = 16000
 # RTP/RTCP ports: a block of 40 per worker in 10000-29999, below the kernel's ephemeral
 # range (32768+) so media never takes a port another process was just given
 RTP_BASE, RTP_PORTS, RTP_BLOCKS = 10000, 40, 500
+_KEPT_UNTIL_EXIT: list[Any] = []
 GRAVE_SECONDS = 1.0  # how long retired media ports live on after leaving the bridge
 RETRY_AFTER = 5
 
@@ -83,7 +84,7 @@ class MediaWorker(Transfers, RecordingFiling):
         self.rejected: dict[str, CallerLeg] = {}  # refused INVITEs until pjsua releases them
         self.outbound: dict[str, WorkerCall] = {}  # bridged-transfer legs by their key
         self._retired_legs: list[CallerLeg] = []
-        self._graveyard: list[tuple[float, Any]] = []
+        self._graveyard: list[tuple[float, Any, Callable[[], Any] | None]] = []
         self.prompts = PromptCache(self.settings.prompts_dir or self.settings.data_dir / "prompts",
                                    self.settings.flows_dir, sample_rate=CLOCK_RATE)
         self.renderer = PlanRenderer(self.prompts,
@@ -114,6 +115,9 @@ class MediaWorker(Transfers, RecordingFiling):
         config.medConfig.clockRate = CLOCK_RATE
         config.medConfig.sndClockRate = CLOCK_RATE
         config.medConfig.noVad = True
+        # Keep the (null) sound device and so the bridge's clock running when no call is up:
+        # ports leave the bridge on its clock, and a recorder's WAV is completed only then.
+        config.medConfig.sndAutoCloseTime = -1
         ep.libInit(config)
         transport = pj.TransportConfig()
         transport.port = self.port
@@ -123,6 +127,9 @@ class MediaWorker(Transfers, RecordingFiling):
         ep.audDevManager().setNullDev()
         self.endpoint = ep
         library = ctypes.CDLL(pjsua2_library.__file__)
+        library.pjsua_call_get_user_data.restype = ctypes.c_void_p
+        library.pjsua_call_get_user_data.argtypes = [ctypes.c_int]
+        self._library = library
         self.max_calls = int(library.pjsua_call_get_max_count())
         self.admission = Admission(self.max_calls)
         self.gate = InviteGate(library, self.admission, retry_after=RETRY_AFTER)
@@ -141,6 +148,7 @@ class MediaWorker(Transfers, RecordingFiling):
         self.speech.preload()
         self._silence = pj.AudioMediaPlayer()
         self._silence.createPlayer(str(self.prompts.silence(1000)), 0)
+
         log.info("worker %s listening on udp:%s:%d (library call slots: %d, callers: %d)",
                  self.name, self.host, self.port, self.max_calls, self.admission.capacity)
 
@@ -179,8 +187,6 @@ class MediaWorker(Transfers, RecordingFiling):
         for call in list(self.calls.values()):
             if not call.dead:
                 call.conversation.tick(now)
-            if call.media is not None:
-                call.media.collect()
 
     def close(self) -> None:
         """Release every call and destroy the endpoint (releases pjsua2 objects first)."""
@@ -193,13 +199,20 @@ class MediaWorker(Transfers, RecordingFiling):
         self.outbound.clear()
         self._retired_legs.clear()
         time.sleep(0.1)  # let the bridge finish removing ports before they are destroyed
-        self._graveyard.clear()
+        callbacks = [then for _at, _media, then in self._graveyard if then is not None]
+        self._graveyard = []
+        gc.collect()
+        for then in callbacks:
+            then()  # e.g. file the recording of a call cut short by the shutdown
         self._jobs.shutdown(wait=True)
         self.speech.close()
         self._silence = None
         self.account.shutdown()
         self.account = None
         gc.collect()
+        # A Call object destroyed after libDestroy() aborts the process (pjsua asserts on its
+        # id); keep any that something still holds alive until the process exits.
+        _KEPT_UNTIL_EXIT.extend(o for o in gc.get_objects() if isinstance(o, CallerLeg))
         if self.endpoint is not None:
             self.gate.uninstall()
             self.endpoint.libDestroy()
@@ -226,7 +239,7 @@ class MediaWorker(Transfers, RecordingFiling):
         to_number = request_user(message) or uri_user(header(message, "To", "t"))
         from_number = uri_user(header(message, "From", "f"))
         allow = (header(message, "Allow") or "").upper()
-        folder = self.settings.recordings_dir / ".partial" / safe_name(key)
+        folder = self.settings.recordings_dir / ".partial" / self.name / safe_name(key)
         call = WorkerCall(key=key, leg=leg, from_number=from_number, to_number=to_number,
                           allow_refer="REFER" in allow,
                           recorder=CallRecorder(folder, self._silence),
@@ -241,8 +254,16 @@ class MediaWorker(Transfers, RecordingFiling):
         self._jobs.submit(self._start_job, call)
 
     def _start_job(self, call: WorkerCall) -> None:
-        """Service thread: pick the flow by number and start the session (or refuse: 404)."""
+        """Service thread: pick the flow by number and start the session (or refuse: 404).
+
+        A Call-ID that already has a session was sent here again (Kamailio gave up on a slow
+        worker and tried the next): refused with 503, so the call never runs twice.
+        """
         try:
+            if self.services.call_service.store.load(call.key) is not None:
+                log.warning("call %s already runs elsewhere; refusing the copy", call.key)
+                self.post(("start", call.key, None, 503))
+                return
             info = self.services.flow_catalog.flow_for_number(call.to_number)
             flow_id = info.flow_id if info is not None else None
             if flow_id is not None:
@@ -283,7 +304,9 @@ class MediaWorker(Transfers, RecordingFiling):
         call = self.calls.get(key)
         if call is None:
             if kind == "state" and message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
-                self.rejected.pop(key, None)
+                leg = self.rejected.pop(key, None)
+                if leg is not None:
+                    self._release(leg)
                 assert self.admission is not None
                 self.admission.release(key)
             return
@@ -319,7 +342,12 @@ class MediaWorker(Transfers, RecordingFiling):
         call.started = True
         answer = pj.CallOpParam()
         answer.statusCode = 200
-        call.leg.answer(answer)
+        try:
+            call.leg.answer(answer)
+        except pj.Error as exc:  # the caller gave up (CANCEL) while the flow was starting
+            log.info("call %s: not answered, the INVITE is gone: %s", call.key, exc.info())
+            self._disconnected(call, self.services.clock())
+            return
         call.answered_at = time.monotonic()
         call.pending_plans.append(parse_plan(reply))
         self._media_ready(call)
@@ -335,8 +363,8 @@ class MediaWorker(Transfers, RecordingFiling):
                                   speech=self._listen, transfer=lambda to, t: self._transfer(
                                       call, to, t), hang_up=lambda r: self._hang_up(call, r),
                                   message_path=lambda req: self._message_path(call, req),
-                                  message_done=lambda req, path: self._message_done(
-                                      call, req, path),
+                                  message_done=lambda req, path, secs, rec: self._message_done(
+                                      call, req, path, secs, rec),
                                   clock_rate=CLOCK_RATE, on_play=lambda: self._played(call),
                                   bury=self._bury)
             call.recorder.set_caller(audio)
@@ -456,23 +484,55 @@ class MediaWorker(Transfers, RecordingFiling):
             call.media.close()
         self.speech.stop(call.key)
         if call.recorder is not None:
-            finished = call.recorder.finish()
-            gc.collect()  # recorders are destroyed now: their WAV headers are complete
-            if finished is not None and call.started:
-                self._jobs.submit(self._store_recording, call, finished)
+            result = call.recorder.finish()
+            if result is not None:
+                finished, recorders = result
+                then = (lambda: self._jobs.submit(self._store_recording, call, finished)) \
+                    if call.started else None
+                self._bury(recorders, then)  # destroyed later: then the WAVs are complete
 
-    def _bury(self, media: Any) -> None:
-        """Keep a retired media port alive a little longer (see LegMedia.close)."""
-        self._graveyard.append((time.monotonic(), media))
+    def _release(self, leg: CallerLeg) -> None:
+        """Let go of a disconnected call's pjsua2 object, now, on the pjsua2 thread.
+
+        pjsua2's Call destructor hangs up whatever call holds its slot id. pjsua frees the
+        slot at DISCONNECTED and may already have given it to a new caller; then destroying
+        the old object would hang up the new caller. So the object is destroyed only while
+        the slot is still its own (checked through pjsua's user data, which pjsua2 sets to
+        the Call), and otherwise left undestroyed (a few hundred bytes, and rare).
+        """
+        slot = leg.getId()
+        if slot >= 0 and self._library.pjsua_call_get_user_data(slot) != int(leg.this):
+            log.debug("call %s: slot %d already reused; not destroying its old object",
+                      leg.key, slot)
+            leg.thisown = False
+        leg.media = None
+        del leg
+
+    def _bury(self, media: Any, then: Callable[[], Any] | None = None) -> None:
+        """Keep retired media alive a little longer (see LegMedia.close); ``then`` runs
+        once it is destroyed."""
+        self._graveyard.append((time.monotonic(), media, then))
 
     def _reap(self) -> None:
         """Release calls that ended, outside any callback, once their service work is done."""
-        self._retired_legs.clear()
-        if self._graveyard and time.monotonic() - self._graveyard[0][0] > GRAVE_SECONDS:
-            self._graveyard = [(t, m) for t, m in self._graveyard
-                               if time.monotonic() - t <= GRAVE_SECONDS]
+        while self._retired_legs:
+            self._release(self._retired_legs.pop())
+        now = time.monotonic()
+        callbacks = []
+        while self._graveyard and now - self._graveyard[0][0] > GRAVE_SECONDS:
+            callbacks.append(self._graveyard.pop(0)[2])
+        if callbacks:
+            # pjsua2 proxies sit in reference cycles: only a collection destroys them (and
+            # completes a recorder's WAV). Not gc.freeze(): frozen objects keep such cycles
+            # alive for ever. A full pass costs ~50 ms here; once per finished call.
+            gc.collect()
+            for then in callbacks:
+                if then is not None:
+                    then()
         for key, call in list(self.calls.items()):
             if call.dead and not call.busy and not call.jobs and call.outbound is None:
                 del self.calls[key]
+                leg, call.leg, call.media = call.leg, None, None  # type: ignore[assignment]
+                self._release(leg)
                 assert self.admission is not None
                 self.admission.release(key)

@@ -60,6 +60,27 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return port
 
 
+def free_port_block(count: int) -> int:
+    """A port P with P..P+count-1 all free (UDP and TCP): Kamailio on P, workers after it."""
+    for _ in range(200):
+        base = free_port()
+        if base + count > 65535:
+            continue
+        taken = False
+        for port in range(base, base + count):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as probe:
+                    try:
+                        probe.bind(("127.0.0.1", port))
+                    except OSError:
+                        taken = True
+            if taken:
+                break
+        if not taken:
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
 @dataclass
 class Worker:
     """A running media worker process."""

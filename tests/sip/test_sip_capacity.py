@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sip_harness import Caller, SipSite, free_port, require_tools
+from sip_harness import Caller, SipSite, free_port, free_port_block, require_tools
 
 from voice.sip.kamailio import sip_options_ping
 from voice.sip.supervisor import WorkerPool
@@ -52,7 +52,7 @@ def test_a_single_worker_refuses_what_it_cannot_hold(site: SipSite, tmp_path: Pa
 
 
 def test_kamailio_spreads_the_same_load_over_workers(site: SipSite, tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port_block(4)
     pool = WorkerPool(site.services.settings, site.services.call_repository,  # type: ignore
                       host="127.0.0.1", port=port, workers=3, kamailio=True,
                       run_dir=tmp_path / "run", grace=2, env=site.env)
@@ -105,7 +105,7 @@ TORTURE = [
 
 def test_malformed_sip_crashes_nothing(site: SipSite, tmp_path: Path) -> None:
     worker = site.start_worker()
-    proxy_port = free_port()
+    proxy_port = free_port_block(2)
     pool = WorkerPool(site.services.settings, site.services.call_repository,  # type: ignore
                       host="127.0.0.1", port=proxy_port, workers=1, kamailio=True,
                       run_dir=tmp_path / "run", grace=1, env=site.env)

@@ -30,6 +30,7 @@ from voice.store.migrate import upgrade
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "sip"
 SIPP_PCAPS = Path("/usr/share/sip-tester")
 KEY_GAP_MS = 400
+EXIT_PORT = 3  # voice.sip.process's status for "port in use" (not imported: it loads pjsua2)
 TOOLS = {"sipp": "sip-tester", "espeak-ng": "espeak-ng", "sox": "sox",
          "kamailio": "kamailio", "baresip": "baresip-core"}
 
@@ -150,8 +151,17 @@ class SipSite:
 
     def start_worker(self, name: str = "w1", port: int | None = None,
                      args: Sequence[str] = ()) -> Worker:
-        """Start a worker and wait until it listens."""
-        port = port or free_port()
+        """Start a worker and wait until it listens (a free port taken meanwhile by another
+        process: try another one, unless the port was given)."""
+        for _ in range(3):
+            worker = self._start_worker(name, port or free_port(), args)
+            if worker is not None:
+                return worker
+            if port is not None:
+                break
+        raise AssertionError(f"worker {name} could not listen:\n{self.workers[-1].output()}")
+
+    def _start_worker(self, name: str, port: int, args: Sequence[str]) -> Worker | None:
         log = self.root / f"{name}.log"
         handle = log.open("w")
         process = subprocess.Popen(
@@ -162,6 +172,8 @@ class SipSite:
         self.workers.append(worker)
         deadline = time.monotonic() + 20
         while f"ready {name}" not in worker.output():
+            if process.poll() == EXIT_PORT:
+                return None
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"worker {name} did not start:\n{worker.output()}")
             time.sleep(0.05)

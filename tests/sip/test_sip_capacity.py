@@ -14,10 +14,29 @@ from pathlib import Path
 import pytest
 from sip_harness import Caller, SipSite, free_port, free_port_block, require_tools
 
+from voice.sip.errors import SipError
 from voice.sip.kamailio import sip_options_ping
 from voice.sip.supervisor import WorkerPool
 
 HOLD_CALL = [("wait", 3000), ("bye",)]
+
+
+def _start_pool(site: SipSite, tmp_path: Path, *, workers: int, kamailio: bool,
+                grace: float) -> tuple[WorkerPool, int]:
+    """A started WorkerPool on free ports (a port taken meanwhile: try other ports)."""
+    for attempt in range(3):
+        port = free_port_block(workers + 1) if kamailio else free_port()
+        pool = WorkerPool(site.services.settings, site.services.call_repository,  # type: ignore
+                          host="127.0.0.1", port=port, workers=workers, kamailio=kamailio,
+                          run_dir=tmp_path / f"run{attempt}", grace=grace, env=site.env)
+        try:
+            pool.start()
+        except SipError as exc:
+            if "exited with status 3" not in str(exc) and "Address already" not in str(exc):
+                raise
+            continue
+        return pool, port
+    raise AssertionError("no free ports for a worker pool after 3 tries")
 
 
 @pytest.fixture
@@ -52,11 +71,7 @@ def test_a_single_worker_refuses_what_it_cannot_hold(site: SipSite, tmp_path: Pa
 
 
 def test_kamailio_spreads_the_same_load_over_workers(site: SipSite, tmp_path: Path) -> None:
-    port = free_port_block(4)
-    pool = WorkerPool(site.services.settings, site.services.call_repository,  # type: ignore
-                      host="127.0.0.1", port=port, workers=3, kamailio=True,
-                      run_dir=tmp_path / "run", grace=2, env=site.env)
-    pool.start()
+    pool, port = _start_pool(site, tmp_path, workers=3, kamailio=True, grace=2)
     try:
         run = Caller(HOLD_CALL, may_refuse=True).start(port, tmp_path, calls=6, rate=100)
         result = run.wait()
@@ -105,11 +120,7 @@ TORTURE = [
 
 def test_malformed_sip_crashes_nothing(site: SipSite, tmp_path: Path) -> None:
     worker = site.start_worker()
-    proxy_port = free_port_block(2)
-    pool = WorkerPool(site.services.settings, site.services.call_repository,  # type: ignore
-                      host="127.0.0.1", port=proxy_port, workers=1, kamailio=True,
-                      run_dir=tmp_path / "run", grace=1, env=site.env)
-    pool.start()
+    pool, proxy_port = _start_pool(site, tmp_path, workers=1, kamailio=True, grace=1)
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             for message in TORTURE * 3:
@@ -127,11 +138,7 @@ def test_malformed_sip_crashes_nothing(site: SipSite, tmp_path: Path) -> None:
 
 def test_a_dead_worker_is_restarted_and_its_calls_marked_ended(site: SipSite,
                                                                tmp_path: Path) -> None:
-    port = free_port()
-    pool = WorkerPool(site.services.settings, site.services.call_repository,  # type: ignore
-                      host="127.0.0.1", port=port, workers=1, kamailio=False,
-                      run_dir=tmp_path / "run", grace=1, env=site.env)
-    pool.start()
+    pool, port = _start_pool(site, tmp_path, workers=1, kamailio=False, grace=1)
     stop = threading.Event()
     watcher = threading.Thread(target=pool.supervise, args=(stop.is_set,), daemon=True)
     watcher.start()

@@ -78,10 +78,13 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
             assert flows, "voice up published no flows"
             assert all(flow["published_by"] == "voice up" for flow in flows)
             deadline = time.monotonic() + STARTUP_LIMIT_S
-            while sip_options_ping("127.0.0.1", sip_port) != 200:  # the SIP worker answers
+            # `voice sip` says it is ready once its worker listens; only then ping it (a ping
+            # sent earlier could take the still-free port as its own source port)
+            while f"SIP: calls to udp:127.0.0.1:{sip_port}" not in log.read_text():
                 assert time.monotonic() < deadline, log.read_text()
                 assert process.poll() is None, log.read_text()
                 time.sleep(0.2)
+            assert sip_options_ping("127.0.0.1", sip_port, timeout=2) == 200  # it answers SIP
 
             process.send_signal(signal.SIGTERM)
             returncode = process.wait(timeout=STOP_LIMIT_S)

@@ -154,6 +154,12 @@ def sip_options_ping(host: str, port: int, *, timeout: float = 0.5) -> int | Non
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         try:
+            # Choose the source port before connecting, and never the port being probed: a
+            # probe of a port nobody has bound yet could otherwise take it as its own.
+            sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0)
+                      if target in ("127.0.0.1", "::1") else ("", 0))
+            if sock.getsockname()[1] == port:
+                return None
             sock.connect((target, port))
             local_ip, local_port = sock.getsockname()[:2]
             local = _sip_host(local_ip)

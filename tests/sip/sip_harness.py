@@ -16,12 +16,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from voice.calls.records import CallRecord
 from voice.compose import Services, build_services
 from voice.flows.catalog import publish_flows
 from voice.settings import PROJECT_ROOT, load_settings
@@ -185,6 +186,31 @@ class SipSite:
             worker.stop()
         if self.services is not None:
             self.services.close()
+
+
+def open_site(tmp_path: Path, flows: Sequence[str], *tools: str,
+              values: dict[str, str] | None = None) -> Iterator[SipSite]:
+    """Fixture body: check the tools, prepare a site with ``flows``, close it afterwards."""
+    require_tools(*tools)
+    site = SipSite(tmp_path / "site", f"sqlite:///{tmp_path / 'site' / 'voice.db'}",
+                   values=dict(values or {}))
+    site.prepare(flows)
+    try:
+        yield site
+    finally:
+        site.close()
+
+
+def ended_call(site: SipSite, timeout: float = 10) -> CallRecord:
+    """The site's only SIP call, once the call log shows it ended (or after ``timeout``)."""
+    assert site.services is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = site.services.call_repository.list_calls(channel="sip")
+        if (calls and calls[0].ended_at) or time.monotonic() > deadline:
+            [call] = calls
+            return call
+        time.sleep(0.1)
 
 
 # --- SIPp callers ------------------------------------------------------------------------

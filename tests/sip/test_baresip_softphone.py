@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from baresip_harness import Softphone, module_dir
-from sip_harness import FIXTURES, SipSite, free_port, require_tools
+from sip_harness import FIXTURES, SipSite, ended_call, free_port, require_tools
 
 from voice.calls.records import CallRecord
 
@@ -45,14 +45,7 @@ def phone(site: SipSite, tmp_path: Path) -> Iterator[Softphone]:
 
 
 def _call(site: SipSite) -> CallRecord:
-    assert site.services is not None
-    deadline = time.monotonic() + 10
-    while True:
-        calls = site.services.call_repository.list_calls(channel="sip")
-        if (calls and calls[0].ended_at) or time.monotonic() > deadline:
-            [call] = calls
-            return call
-        time.sleep(0.1)
+    return ended_call(site)
 
 
 def test_softphone_keys_reach_the_flow(site: SipSite, phone: Softphone) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sip_harness import SIPP_PCAPS, Caller, SipSite, free_port, require_tools, sox_stat, speech_wav
+from sip_harness import (
+    SIPP_PCAPS,
+    Caller,
+    SipSite,
+    free_port,
+    open_site,
+    sox_stat,
+    speech_wav,
+)
 
 from voice.calls.records import CallRecord
 from voice.cli import main
@@ -16,14 +24,8 @@ from voice.cli import main
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SipSite]:
-    require_tools("sipp", "espeak-ng", "sox")
-    site = SipSite(tmp_path / "site", f"sqlite:///{tmp_path / 'site' / 'voice.db'}",
-                   values={"transfer_port": str(free_port())})
-    site.prepare(["sipline"])
-    try:
-        yield site
-    finally:
-        site.close()
+    yield from open_site(tmp_path, ["sipline"], "sipp", "espeak-ng", "sox",
+                         values={"transfer_port": str(free_port())})
 
 
 def _calls(site: SipSite, wait_ended: bool = True) -> list[CallRecord]:

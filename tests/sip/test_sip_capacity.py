@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sip_harness import Caller, SipSite, free_port, free_port_block, require_tools
+from sip_harness import (
+    Caller,
+    SipSite,
+    free_port,
+    free_port_block,
+    open_site,
+)
 
 from voice.sip.errors import SipError
 from voice.sip.kamailio import sip_options_ping
@@ -41,14 +47,8 @@ def _start_pool(site: SipSite, tmp_path: Path, *, workers: int, kamailio: bool,
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SipSite]:
-    require_tools("sipp", "espeak-ng", "sox", "kamailio")
-    site = SipSite(tmp_path / "site", f"sqlite:///{tmp_path / 'site' / 'voice.db'}",
-                   values={"transfer_port": str(free_port())})
-    site.prepare(["sipline"])
-    try:
-        yield site
-    finally:
-        site.close()
+    yield from open_site(tmp_path, ["sipline"], "sipp", "espeak-ng", "sox", "kamailio",
+                         values={"transfer_port": str(free_port())})
 
 
 def _sip_calls(site: SipSite) -> int:

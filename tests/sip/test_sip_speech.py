@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sip_harness import Caller, SipSite, require_tools
+from sip_harness import Caller, SipSite, ended_call, open_site
 
 from voice.calls.records import CallRecord
 
@@ -57,24 +56,11 @@ def korean_wav(text: str, folder: Path, pad: float = 0.3) -> Path:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SipSite]:
-    require_tools("sipp", "espeak-ng", "sox")
-    site = SipSite(tmp_path / "site", f"sqlite:///{tmp_path / 'site' / 'voice.db'}")
-    site.prepare(["speechline"])
-    try:
-        yield site
-    finally:
-        site.close()
+    yield from open_site(tmp_path, ["speechline"], "sipp", "espeak-ng", "sox")
 
 
 def _call(site: SipSite) -> CallRecord:
-    assert site.services is not None
-    deadline = time.monotonic() + 10
-    while True:
-        calls = site.services.call_repository.list_calls(channel="sip")
-        if (calls and calls[0].ended_at) or time.monotonic() > deadline:
-            [call] = calls
-            return call
-        time.sleep(0.1)
+    return ended_call(site)
 
 
 def _menu(call: CallRecord) -> tuple[str | None, str | None]:

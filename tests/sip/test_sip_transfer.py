@@ -4,12 +4,19 @@ the flow's failure path when neither connects."""
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sip_harness import FIXTURES, SIPP_PCAPS, Caller, SipSite, free_port, require_tools
+from sip_harness import (
+    FIXTURES,
+    SIPP_PCAPS,
+    Caller,
+    SipSite,
+    ended_call,
+    free_port,
+    open_site,
+)
 
 from voice.calls.records import CallRecord
 
@@ -20,25 +27,12 @@ REFER_ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER, NOTIFY"
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SipSite]:
-    require_tools("sipp", "espeak-ng", "sox")
-    site = SipSite(tmp_path / "site", f"sqlite:///{tmp_path / 'site' / 'voice.db'}",
-                   values={"transfer_port": str(free_port())})
-    site.prepare(["sipline"])
-    try:
-        yield site
-    finally:
-        site.close()
+    yield from open_site(tmp_path, ["sipline"], "sipp", "espeak-ng", "sox",
+                         values={"transfer_port": str(free_port())})
 
 
 def _call(site: SipSite) -> CallRecord:
-    assert site.services is not None
-    deadline = time.monotonic() + 10
-    while True:
-        calls = site.services.call_repository.list_calls(channel="sip")
-        if (calls and calls[0].ended_at) or time.monotonic() > deadline:
-            [call] = calls
-            return call
-        time.sleep(0.1)
+    return ended_call(site)
 
 
 def _steps(call: CallRecord) -> list[tuple[str, str | None]]:

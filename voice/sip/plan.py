@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from voice.calls.sessions import SavedSession
 from voice.ivr import actions as act
 from voice.sip.prompts import PromptCache
-
-HOLD_ANNOUNCE_EVERY = 30.0  # seconds between position announcements while holding
 
 
 class PlanRenderer:
@@ -123,13 +120,3 @@ def parse_plan(reply: str) -> dict[str, Any]:
     if not reply:
         return {"steps": [], "timers": {}, "ended": False}
     return json.loads(reply)
-
-
-def plan_files(plan: dict[str, Any]) -> list[Path]:
-    """Every audio file a plan plays (for checks and pre-loading)."""
-    files: list[Path] = []
-    for step in plan["steps"]:
-        files.extend(Path(f) for f in step.get("files", []))
-        if step.get("music"):
-            files.append(Path(step["music"]))
-    return files

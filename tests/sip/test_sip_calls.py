@@ -20,6 +20,7 @@ from sip_harness import (
 
 from voice.calls.records import CallRecord
 from voice.cli import main
+from voice.flows.catalog import publish_flows
 
 
 @pytest.fixture
@@ -162,6 +163,21 @@ def test_unknown_number_gets_404(site: SipSite, tmp_path: Path) -> None:
     result = Caller([], number="9999", expect=404).call(worker.port, tmp_path)
     assert result.returncode == 0, result.stdout + worker.output()
     assert _calls(site, wait_ended=False) == []
+
+
+def test_a_number_published_while_the_worker_runs_is_answered_at_once(
+        site: SipSite, tmp_path: Path) -> None:
+    worker = site.start_worker()  # its copy of the served numbers has only 2000
+    assert site.services is not None
+    late = site.root / "flows" / "late.yaml"
+    late.write_text("id: late\nname: Late line\nstart: hi\nnumbers: [\"3000\"]\n"
+                    "nodes:\n  hi: {type: say, text: \"Hi.\", next: bye}\n"
+                    "  bye: {type: hangup}\n")
+    publish_flows(site.services, paths=[late], published_by="test")
+    result = Caller([("expect_bye", 15000)], number="3000").call(worker.port, tmp_path)
+    assert result.returncode == 0, result.stdout + worker.output()
+    [call] = _calls(site)
+    assert call.flow_id == "late" and [s.node for s in call.path] == ["hi", "bye"]
 
 
 def test_caller_outside_the_allow_list_gets_403(site: SipSite, tmp_path: Path) -> None:

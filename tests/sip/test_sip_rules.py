@@ -12,6 +12,7 @@ from voice.ivr import events as ev
 from voice.sip.admission import CLAIM_TIMEOUT, Admission
 from voice.sip.conversation import Conversation
 from voice.sip.gate import new_call_id
+from voice.sip.numbers import ServedNumbers
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -70,6 +71,32 @@ def test_draining_refuses_and_unclaimed_calls_expire() -> None:
     assert admission.holding == 2
     admission.draining = True
     assert admission.offer("y") == "draining"
+
+
+def test_served_numbers_refresh_one_at_a_time_and_keep_the_old_list_on_errors() -> None:
+    clock = Clock()
+    published = [{"2000"}]
+
+    def load() -> set[str]:
+        if not published:
+            raise RuntimeError("database down")
+        return published[-1]
+
+    numbers = ServedNumbers(load, refresh_seconds=10, clock=clock)
+    assert "2000" not in numbers
+    assert numbers.due() and not numbers.due()  # the first refresh is pending
+    numbers.refresh()
+    assert "2000" in numbers and not numbers.due()
+    published.append({"2000", "3000"})
+    clock.now += 10
+    assert numbers.due()
+    numbers.refresh()
+    assert "3000" in numbers
+    published.clear()
+    clock.now += 10
+    assert numbers.due()
+    numbers.refresh()  # logged, not raised
+    assert "3000" in numbers and not numbers.due()
 
 
 @pytest.mark.parametrize(("packet", "expected"), [

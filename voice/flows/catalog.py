@@ -171,6 +171,10 @@ class FlowCatalog:
                 return info
         return None
 
+    def served_numbers(self) -> set[str]:
+        """Every number (or SIP user) some published flow answers."""
+        return {number for info in self.repository.list_current() for number in info.numbers}
+
     def published(self, flow_id: str, versions: Mapping[str, int] | None = None) -> PinnedFlows:
         """The newest (or the given) versions of a flow and the subflows it reaches."""
         infos: dict[str, FlowVersionInfo] = {}

@@ -22,6 +22,7 @@ class WorkerCall:
     to_number: str
     allow_refer: bool
     media: LegMedia | None = None
+    answered: bool = False  # 200 OK sent
     started: bool = False  # the call service started the session
     pending_plans: list[dict[str, Any]] = field(default_factory=list)
     jobs: list[tuple[EventFactory, str]] = field(default_factory=list)

@@ -37,7 +37,7 @@ def record_scenarios() -> tuple[object, list[list[ev.Event]]]:
                           schedules_file=ROOT / "config" / "schedules.yaml", repository=None)
     pinned = catalog.draft("main")
     schedules = catalog.schedules()
-    verifier = load_directory(ROOT / "config" / "demo_customers.yaml")
+    verifier = load_directory(ROOT / "config" / "demo_customers.csv")
     recorded: list[list[ev.Event]] = []
 
     class Recording(Session):

@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
+from demo_data import import_demo_customers
 from fakes.twilio_api import FakeTwilioApi, serve_fake_twilio
 from flask import Flask
 from flask.testing import FlaskClient
@@ -118,6 +119,13 @@ def services(settings: Settings) -> Iterator[Services]:
         yield built
     finally:
         built.close()
+
+
+@pytest.fixture
+def demo_customers(services: Services) -> Services:
+    """``services`` with the demo customers imported."""
+    import_demo_customers(services)
+    return services
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,15 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.auth.verifier import DirectoryVerifier, load_directory
+from voice.auth.attempts import AttemptRepository
+from voice.auth.guard import GuardedVerifier, LockoutPolicy
+from voice.auth.hashing import SecretHasher
+from voice.auth.verifier import Verifier
 from voice.calls.repository import CallRepository
 from voice.calls.service import CallService
 from voice.calls.sessions import SessionStore
+from voice.customers.repository import CustomerRepository
+from voice.customers.service import CustomerService
 from voice.flows.catalog import FlowCatalog
 from voice.flows.repository import FlowRepository
 from voice.lookups import HttpLookupService
@@ -30,6 +35,8 @@ from voice.recordings.service import RecordingService, make_download_client
 from voice.secretbox import SecretBox, load_or_create_key
 from voice.settings import Settings
 from voice.store.db import create_db_engine, session_factory
+from voice.users.repository import UserRepository
+from voice.users.service import UserService
 
 if TYPE_CHECKING:
     from voice.twilio.twiml import RecordingHook
@@ -52,6 +59,12 @@ class Services:
     recording_hook: RecordingHook | None = None
     #: files finished recordings (SIP: recorded here; Twilio: downloaded with credentials)
     recording_service: RecordingService | None = None
+    #: staff users: passwords, API keys and roles (``voice users``, ``voice.web.access``)
+    user_service: UserService | None = None
+    #: customers for admins (import, add, show, unlock)
+    customer_service: CustomerService | None = None
+    #: verifies callers (customers table or CRM) with lockout and audit
+    verifier: Verifier | None = None
 
     def close(self) -> None:
         """Release connections and threads; the object must not be used afterwards."""
@@ -88,9 +101,16 @@ def build_services(settings: Settings,
                           repository=flow_repository)
     http = httpx.Client()
     clock = clock or (lambda: datetime.now(UTC))
-    box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
-    verifier = load_directory(settings.demo_customers) if settings.demo_customers else \
-        DirectoryVerifier()
+    key = load_or_create_key(settings.secret_key, settings.data_dir)
+    box = SecretBox(key)
+    hasher = SecretHasher(settings.auth_hash_time_cost, settings.auth_hash_memory_kib)
+    attempts = AttemptRepository(sessions, key)
+    customers = CustomerRepository(sessions)
+    policy = LockoutPolicy(attempts=settings.auth_lockout_attempts,
+                           window=timedelta(minutes=settings.auth_lockout_minutes),
+                           caller_attempts=settings.auth_caller_attempts)
+    verifier = GuardedVerifier(_inner_verifier(settings, customers, hasher, http), attempts,
+                               hasher, policy, clock)
     call_service = CallService(
         catalog=catalog, calls=calls, store=SessionStore(sessions, box), verifier=verifier,
         lookups=HttpLookupService(http), lookup_budget=settings.lookup_budget, clock=clock,
@@ -105,7 +125,10 @@ def build_services(settings: Settings,
         call_service=call_service,
         clock=clock,
         http=http,
+        customer_service=CustomerService(customers, attempts, hasher, policy, clock),
+        verifier=verifier,
     )
+    services.user_service = UserService(UserRepository(sessions), hasher, clock)
     twilio = not settings.missing_twilio_credentials()
     services.recording_service = RecordingService(
         RecordingRepository(sessions), settings.recordings_dir,
@@ -117,3 +140,15 @@ def build_services(settings: Settings,
         services.recording_hook = TwilioRecordingHook(
             TwilioRecordingControl(make_twilio_client(settings)), settings.public_url)
     return services
+
+
+def _inner_verifier(settings: Settings, customers: CustomerRepository, hasher: SecretHasher,
+                    http: httpx.Client) -> Verifier:
+    """The customers table, or the CRM when ``VOICE_AUTH_VERIFIER=http``."""
+    if settings.auth_verifier == "http" and settings.auth_http_url:
+        from voice.auth.http_verifier import HttpVerifier
+
+        return HttpVerifier(http, settings.auth_http_url, settings.auth_http_token)
+    from voice.auth.store_verifier import StoreVerifier
+
+    return StoreVerifier(customers, hasher)

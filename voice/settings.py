@@ -53,7 +53,17 @@ class Settings:
     twilio_api_url: str = "https://api.twilio.com"
     lookup_budget: float = 3.0
     queue_handle_time: int = 180
-    demo_customers: Path | None = None
+    #: who verifies callers: "store" (the customers table) or "http" (the CRM at auth_http_url)
+    auth_verifier: str = "store"
+    auth_http_url: str | None = None
+    auth_http_token: str | None = field(default=None, repr=False)
+    #: consecutive failures that lock an account, within auth_lockout_minutes
+    auth_lockout_attempts: int = 5
+    auth_lockout_minutes: int = 30
+    #: failures from one caller ID (any accounts) within auth_lockout_minutes before refusing
+    auth_caller_attempts: int = 10
+    auth_hash_time_cost: int = 2
+    auth_hash_memory_kib: int = 65536
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
     sip_workers: int = 1
@@ -144,7 +154,14 @@ def load_settings(
         "twilio_api_url": _check(problems, raw("twilio_api_url"), _http_url),
         "lookup_budget": _check(problems, raw("lookup_budget"), _budget),
         "queue_handle_time": _check(problems, raw("queue_handle_time"), _workers),
-        "demo_customers": _check(problems, raw("demo_customers"), _path),
+        "auth_verifier": _check(problems, raw("auth_verifier"), _verifier),
+        "auth_http_url": _check(problems, raw("auth_http_url"), _optional_http_url),
+        "auth_http_token": _check(problems, raw("auth_http_token"), _optional_text),
+        "auth_lockout_attempts": _check(problems, raw("auth_lockout_attempts"), _workers),
+        "auth_lockout_minutes": _check(problems, raw("auth_lockout_minutes"), _workers),
+        "auth_caller_attempts": _check(problems, raw("auth_caller_attempts"), _workers),
+        "auth_hash_time_cost": _check(problems, raw("auth_hash_time_cost"), _workers),
+        "auth_hash_memory_kib": _check(problems, raw("auth_hash_memory_kib"), _memory_kib),
         "sip_host": _check(problems, raw("sip_host"), _host),
         "sip_port": _check(problems, raw("sip_port"), _port),
         "sip_workers": _check(problems, raw("sip_workers"), _workers),
@@ -156,6 +173,9 @@ def load_settings(
         "twilio_auth_token": env.get("TWILIO_AUTH_TOKEN", "").strip(),
         "twilio_account_sid": env.get("TWILIO_ACCOUNT_SID", "").strip(),
     }
+    if values["auth_verifier"] == "http" and not values["auth_http_url"]:
+        problems.append("VOICE_AUTH_VERIFIER is 'http' but VOICE_AUTH_HTTP_URL is not set; "
+                        "give the CRM's verification URL or use 'store'")
     problems.extend(_unknown_variables(env))
     if problems:
         raise SettingsError(problems)
@@ -373,6 +393,25 @@ def _bool(raw: _Raw) -> bool:
     raise ValueError(f"'{value}' is not true or false")
 
 
+def _verifier(raw: _Raw) -> str:
+    text = str(raw.value).strip().lower()
+    if text not in ("store", "http"):
+        raise ValueError(f"'{raw.value}' is not a verifier; use 'store' (the customers table) "
+                         "or 'http' (your CRM, at VOICE_AUTH_HTTP_URL)")
+    return text
+
+
+def _optional_http_url(raw: _Raw) -> str | None:
+    return _http_url(raw) if str(raw.value).strip() else None
+
+
+def _memory_kib(raw: _Raw) -> int:
+    number = _int(raw)
+    if number is None or not 8 <= number <= 4 * 1024 * 1024:
+        raise ValueError(f"'{raw.value}' is not an argon2 memory size in KiB (8 to 4194304)")
+    return number
+
+
 def _optional_text(raw: _Raw) -> str | None:
     return str(raw.value).strip() or None
 
@@ -388,12 +427,17 @@ def _budget(raw: _Raw) -> float:
     return value
 
 
+#: VOICE_* variables that are command inputs, not settings (``voice users add`` reads the
+#: password from VOICE_USER_PASSWORD so it stays out of the process list)
+COMMAND_VARIABLES = ("VOICE_USER_PASSWORD",)
+
+
 def _unknown_variables(env: Mapping[str, str]) -> list[str]:
     known = known_variables()
     return [
         f"{name}: unknown setting{_suggest(name, known)}"
         for name in sorted(env)
-        if name.startswith(ENV_PREFIX) and name not in known
+        if name.startswith(ENV_PREFIX) and name not in known and name not in COMMAND_VARIABLES
     ]
 
 

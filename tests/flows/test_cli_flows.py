@@ -26,8 +26,10 @@ TUESDAY = "2026-11-24T10:00:00-05:00"
 
 
 @pytest.fixture
-def voice(services: Services, flows_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    """Run ``voice ...`` against the test database and the flows copy."""
+def voice(demo_customers: Services, flows_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run ``voice ...`` against the test database (with the demo customers) and the flows
+    copy."""
+    services = demo_customers
     monkeypatch.setenv("VOICE_DATABASE_URL", services.settings.database_url)
     monkeypatch.setenv("VOICE_DATA_DIR", str(services.settings.data_dir))
     monkeypatch.setenv("VOICE_FLOWS_DIR", str(flows_dir))

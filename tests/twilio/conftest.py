@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from demo_data import import_demo_customers
 from fakes.twilio_api import FakeTwilioApi, serve_fake_twilio
 from twilio_harness import PUBLIC, TOKEN, TUESDAY_10AM_NY, Clock, TwilioLine, _Backend
 
@@ -67,6 +68,7 @@ def twilio_app(db_url: str, tmp_path: Path, make_settings, clock: Clock,
     app = create_app(settings, clock=clock)
     services = app.extensions["voice"]
     services.flow_catalog.publish(published_by="test")
+    import_demo_customers(services)
     try:
         yield app
     finally:

@@ -154,7 +154,7 @@ class _Backend(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
-        self._reply({"vip": self.path.endswith("/C1002")})
+        self._reply({"vip": self.path.endswith("/2")})  # Lee Park, demo customer id 2
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

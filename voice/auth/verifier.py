@@ -1,10 +1,11 @@
 """Verifiers answer the engine's ``VerifyCaller`` actions.
 
-``Verifier`` is the interface every verifier implements. ``DirectoryVerifier`` checks
-against a small customer directory held in memory, loaded from a YAML file: it backs the
-simulator and flow tests with demo customers (``config/demo_customers.yaml``). The customers
-store with argon2-hashed PINs, lockout and velocity limits implements the same interface.
-Secrets are compared in constant time and never logged.
+``Verifier`` is the interface every verifier implements: the customers table
+(:mod:`voice.auth.store_verifier`), a CRM over HTTP (:mod:`voice.auth.http_verifier`), both
+wrapped in lockout and audit by :mod:`voice.auth.guard` for real and simulated calls.
+``DirectoryVerifier`` checks against customers held in memory, read from a customers CSV:
+it backs the offline flow tests (``voice flows test``) with the demo customers in
+``config/demo_customers.csv``. Secrets are compared in constant time and never logged.
 """
 
 from __future__ import annotations
@@ -15,24 +16,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from voice.ivr.actions import VerifyCaller
 
 
 @dataclass(frozen=True)
 class VerificationResult:
-    """The verifier's answer: ``customer`` holds display fields only."""
+    """The verifier's answer: ``customer`` holds display fields only.
+
+    ``reason`` goes to the flow (``auth.reason``), so it must not tell an unknown account
+    from a wrong PIN; ``detail`` is for the audit only and may.
+    """
 
     verified: bool
     customer: dict[str, Any] | None = None
     reason: str | None = None
+    detail: str | None = None
 
 
 class Verifier(Protocol):
     """Checks a caller's identity for one ``VerifyCaller`` action."""
 
-    def verify(self, request: VerifyCaller) -> VerificationResult:
+    def verify(self, request: VerifyCaller, call_id: str | None = None) -> VerificationResult:
         """Answer the request (never raise for a wrong secret: say not verified)."""
         ...
 
@@ -66,7 +70,7 @@ class DirectoryVerifier:
         """The customer with this account number, if any."""
         return next((c for c in self.customers if account and c.account == account), None)
 
-    def verify(self, request: VerifyCaller) -> VerificationResult:
+    def verify(self, request: VerifyCaller, call_id: str | None = None) -> VerificationResult:
         """Check caller ID, account + PIN, or knowledge answers."""
         if request.method == "ani":
             found = next((c for c in self.customers if request.caller_id in c.phones), None)
@@ -97,17 +101,22 @@ def _result(customer: DirectoryCustomer | None, ok: bool) -> VerificationResult:
 
 
 def load_directory(path: Path) -> DirectoryVerifier:
-    """Load ``customers: [...]`` from a YAML file (missing file: an empty directory)."""
+    """The customers of a customers CSV (missing file: an empty directory).
+
+    Rows with problems are left out; ``voice customers import`` reports them.
+    """
+    from voice.customers.csvfile import read_customers
+    from voice.customers.records import dob_digits
+
     if not path.exists():
         return DirectoryVerifier()
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     customers = []
-    for item in document.get("customers", []):
-        answers = {k: str(item[k]) for k in ("zip", "dob") if item.get(k) is not None}
+    for line, item in read_customers(path).rows:
+        answers = {"zip": item.zip} if item.zip else {}
+        if item.dob:
+            answers["dob"] = dob_digits(item.dob)
         customers.append(DirectoryCustomer(
-            id=str(item["id"]), account=str(item["account"]),
-            first_name=str(item.get("first_name", "")), last_name=str(item.get("last_name", "")),
-            tier=str(item.get("tier", "standard")),
-            phones=tuple(str(p) for p in item.get("phones", [])),
-            pin=None if item.get("pin") is None else str(item["pin"]), answers=answers))
+            id=f"demo-{line}", account=item.account_number, first_name=item.first_name,
+            last_name=item.last_name, tier=item.tier, phones=item.phones, pin=item.pin,
+            answers=answers))
     return DirectoryVerifier(customers)

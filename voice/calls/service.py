@@ -160,7 +160,7 @@ class CallService:
                     at=now, request=action.request, ok=result.ok, status=result.status,
                     data=result.data, error=result.error)))
             elif isinstance(action, act.VerifyCaller):
-                answer = self.verifier.verify(action)
+                answer = self.verifier.verify(action, saved.call_id)
                 pending.extend(session.handle(ev.VerificationCompleted(
                     at=now, request=action.request, verified=answer.verified,
                     customer=answer.customer, reason=answer.reason)))

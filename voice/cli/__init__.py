@@ -12,9 +12,11 @@ import click
 
 from voice import __version__
 from voice.cli.calls import calls
+from voice.cli.customers import customers
 from voice.cli.db import db
 from voice.cli.flows import flows
 from voice.cli.sip import sip
+from voice.cli.users import users
 from voice.cli.web import up, web
 
 
@@ -30,6 +32,8 @@ main.add_command(up)
 main.add_command(calls)
 main.add_command(flows)
 main.add_command(sip)
+main.add_command(customers)
+main.add_command(users)
 
 
 @main.command("secret-key")

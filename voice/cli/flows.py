@@ -21,6 +21,7 @@ import httpx
 from voice.auth.verifier import load_directory
 from voice.cli.common import fail, load_settings_or_exit, reports_errors, services_or_exit
 from voice.compose import Services
+from voice.customers.errors import CustomerNotFoundError
 from voice.flows.catalog import FlowCatalog, PinnedFlows
 from voice.flows.errors import FlowValidationError
 from voice.flows.flowtests import CaseResult, run_suite
@@ -31,7 +32,7 @@ from voice.lookups import HttpLookupService
 from voice.settings import Settings
 from voice.store.migrate import upgrade
 
-DEMO_CUSTOMERS = Path(__file__).resolve().parents[2] / "config" / "demo_customers.yaml"
+DEMO_CUSTOMERS = Path(__file__).resolve().parents[2] / "config" / "demo_customers.csv"
 
 
 class _OrderedInputs(click.Command):
@@ -101,7 +102,7 @@ def validate(paths: tuple[Path, ...]) -> None:
               help="Caller input, used in order: keys (1, 1234#), timeout, hangup, "
                    "agent[:name] or timeout while queued, busy while transferring.")
 @click.option("--say", "says", multiple=True, help="Caller speech, in order with --input.")
-@click.option("--customer", help="Simulate this demo customer (account number).")
+@click.option("--customer", help="Call from this customer's first phone (account number).")
 @click.option("--lookup", "lookups", multiple=True, metavar="NODE=JSON|error",
               help="Canned answer for a lookup node.")
 @click.option("--live-lookups", is_flag=True, help="Really perform other lookups over HTTP.")
@@ -118,14 +119,16 @@ def simulate(ctx: click.Context, flow_id: str, from_number: str | None, to_numbe
     settings = load_settings_or_exit()
     when = _parse_at(at)
     script = _ordered_inputs(ctx.meta.get("raw_args", []), inputs, says)
-    verifier = load_directory(DEMO_CUSTOMERS)
-    who = verifier.by_account(customer) if customer else None
-    if customer and who is None:
-        fail(f"error: no demo customer with account '{customer}' in "
-             f"{display_path(DEMO_CUSTOMERS)}")
-    if not no_record or published:
-        upgrade(settings.database_url)
+    upgrade(settings.database_url)  # the customers store answers verifications
     with services_or_exit() as services:
+        assert services.customer_service is not None and services.verifier is not None
+        phones: tuple[str, ...] = ()
+        if customer:
+            try:
+                phones = services.customer_service.show(customer)[0].phones
+            except CustomerNotFoundError as exc:
+                fail(f"error: {exc} ('voice customers import' loads customers)")
+        verifier = services.verifier
         catalog = services.flow_catalog
         try:
             pinned = catalog.published(flow_id) if published else catalog.draft(flow_id)
@@ -133,7 +136,7 @@ def simulate(ctx: click.Context, flow_id: str, from_number: str | None, to_numbe
         except FlowValidationError as exc:
             _problems_exit(exc)
             return
-        from_number = from_number or (who.phones[0] if who and who.phones else "+15550199")
+        from_number = from_number or (phones[0] if phones else "+15550199")
         root = pinned.flows[flow_id]
         to_number = to_number or (root.numbers[0] if root.numbers else "sim")
         with httpx.Client() as client:

@@ -144,6 +144,7 @@ class _Run:
             self.sim.on_line(line)
 
     def call(self, call_id: str, from_number: str, to_number: str) -> None:
+        self.call_id = call_id
         self.say("system", f"call {call_id} from {from_number} to {to_number}, flow "
                            f"'{self.sim.pinned.root}' at {self.now.isoformat()}")
         self.feed(ev.CallStarted(at=self.now, call_id=call_id, channel="sim",
@@ -242,7 +243,7 @@ class _Run:
             self.say("system", f"(call recording {word})")
 
     def verify(self, action: act.VerifyCaller) -> None:
-        result = self.sim.verifier.verify(action)
+        result = self.sim.verifier.verify(action, getattr(self, "call_id", None))
         who = action.caller_id if action.method == "ani" else mask(action.account or "")
         customer = result.customer or {}
         name = f" ({customer.get('first_name', '')} {customer.get('last_name', '')})" \

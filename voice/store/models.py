@@ -1,7 +1,10 @@
 """SQLAlchemy 2 declarative models: the database schema of the voice service.
 
-Owns the tables ``flows``, ``flow_versions``, ``calls``, ``call_events`` (the IVR path)
-and ``recordings`` (audio files of calls and voicemails), and the column type
+Owns the tables ``flows``, ``flow_versions``, ``calls``, ``call_events`` (the IVR path),
+``recordings`` (audio files of calls and voicemails), ``customers`` + ``customer_phones``
+(who ``authenticate`` verifies; secrets only as argon2 hashes), ``auth_attempts`` (the audit
+of every verification, which lockouts are computed from) and ``users`` (staff logins and API
+keys), and the column type
 :class:`UtcDateTime`, which stores every timestamp in UTC and always hands back
 timezone-aware UTC datetimes, on SQLite (which has no time zone type) as well as on
 PostgreSQL. Every change here needs a matching Alembic revision under ``migrations/``;
@@ -218,3 +221,83 @@ class Recording(Base):
     flow_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     queue: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     agent: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
+class Customer(Base):
+    """A customer ``authenticate`` can verify. Secrets are argon2 hashes, never the values.
+
+    ``zip_hash``/``dob_hash`` are the knowledge answers (``dob`` hashed as the 8 digits
+    MMDDYYYY a caller types). ``id`` is the customer id the session and screen pop carry.
+    """
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_number: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[str] = mapped_column(String(50))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    zip_hash: Mapped[str | None] = mapped_column(String(200))
+    dob_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    phones: Mapped[list[CustomerPhone]] = relationship(
+        back_populates="customer", order_by="CustomerPhone.id",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class CustomerPhone(Base):
+    """One phone number (normalised: digits and a leading +) a customer calls from."""
+
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("customer_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(NUMBER_LENGTH), index=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class AuthAttempt(Base):
+    """One verification attempt (or an unlock), without the secret.
+
+    ``account_key`` is an HMAC of the account number typed (known or not), so lockouts can
+    count failures per account without keeping guessed numbers; ``account_masked`` is what
+    people see (``****4321``). ``outcome``: verified, failed, locked, limited, unlocked.
+    """
+
+    __tablename__ = "auth_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(100))
+    caller_id: Mapped[str | None] = mapped_column(String(NUMBER_LENGTH), index=True)
+    account_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    account_masked: Mapped[str | None] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # who unlocked
+
+
+class User(Base):
+    """A member of staff: admin, supervisor, qa or agent, with an argon2 password hash.
+
+    ``api_key_hash`` is the SHA-256 of the user's API key (random, 32 bytes: a fast hash is
+    enough); the key itself is shown once, when it is made.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]

@@ -20,10 +20,11 @@ def services() -> Services:
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint and the JSON error handlers to ``app``."""
     from voice.twilio import blueprint as twilio
-    from voice.web import api_flows, errors, health, home
+    from voice.web import api_customers, api_flows, errors, health, home
 
     errors.register_error_handlers(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_flows.bp)
+    app.register_blueprint(api_customers.bp)
     app.register_blueprint(twilio.bp)

@@ -1,0 +1,1 @@
+"""Customers ``authenticate`` verifies: records, CSV import, storage and administration."""

@@ -156,7 +156,8 @@ def test_account_pin_dialogue(call_factory) -> None:
     assert call.state.customer == {**DANA, "account": "****2222"}
     entry = call.entry("auth")
     assert (entry["input"], entry["detail"]) == ("****2222",
-                                                 {"method": "account_pin", "level": "strong"})
+                                                 {"method": "account_pin", "level": "strong",
+                                                  "customer_id": "c-1"})
 
 
 def test_wrong_pin_starts_again_with_the_retry_prompt(call_factory) -> None:

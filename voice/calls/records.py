@@ -80,5 +80,22 @@ class CallRecord:
             "outcome": self.outcome,
             "simulated": self.simulated,
             "worker": self.worker,
+            "auth": self.auth,
             "path": [step.to_dict() for step in self.path],
         }
+
+    @property
+    def auth(self) -> dict[str, Any] | None:
+        """The caller's authentication result (the last ``authenticate`` step), or None.
+
+        ``outcome`` is verified, identified (caller ID only: not proof) or failed; the
+        account is masked as the path stores it.
+        """
+        step = next((s for s in reversed(self.path)
+                     if s.type == "authenticate" and s.outcome is not None), None)
+        if step is None:
+            return None
+        detail = step.detail or {}
+        return {"verified": step.outcome == "verified", "outcome": step.outcome,
+                "method": detail.get("method"), "level": detail.get("level"),
+                "customer_id": detail.get("customer_id"), "account": step.input}

@@ -216,5 +216,6 @@ class AuthenticateNode(Node):
                              data={**t.state.auth, "customer": customer}))
         outcome = "verified" if verified else "identified" if success else "failed"
         t.finish(outcome, input=(customer or {}).get("account"),
-                 detail={"method": t.state.auth["method"], "level": s["level"]})
+                 detail={"method": t.state.auth["method"], "level": s["level"],
+                         "customer_id": t.state.auth["customer_id"]})
         t.goto(self.success if success else self.failure)

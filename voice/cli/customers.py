@@ -27,12 +27,17 @@ def customers() -> None:
 @customers.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--if-empty", is_flag=True,
+              help="Only when the store has no customers yet (seeding demo data).")
 @reports_errors
-def import_customers(file: Path, as_json: bool) -> None:
+def import_customers(file: Path, as_json: bool, if_empty: bool) -> None:
     """Load or update the customers in FILE (CSV with the header
     account_number,first_name,last_name,phones,tier,pin,zip,dob)."""
     with services_or_exit() as services:
         assert services.customer_service is not None
+        if if_empty and services.customer_service.list(limit=1)[1]:
+            click.echo("customers already loaded; nothing imported")
+            return
         report = services.customer_service.import_file(file, display_path(file))
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))

@@ -64,7 +64,7 @@ class AttemptRepository:
                 at=at, call_id=call_id, method=method, outcome=outcome, reason=reason,
                 caller_id=caller_id or None,
                 account_key=self.account_key(account) if account else None,
-                account_masked=mask(account) if account else None,
+                account_masked=_masked(account),
                 customer_id=customer_id, actor=actor))
 
     def account_run(self, account: str, since: datetime) -> int:
@@ -105,3 +105,10 @@ class AttemptRepository:
                                    .limit(limit)).all()
             return [AttemptView(r.at, r.call_id, r.method, r.outcome, r.reason, r.caller_id,
                                 r.account_masked, r.customer_id, r.actor) for r in rows]
+
+
+def _masked(subject: str | None) -> str | None:
+    """The account as people may see it; a customer identified by caller ID has none."""
+    if not subject or subject.startswith("customer:"):
+        return None
+    return mask(subject)

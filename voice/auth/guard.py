@@ -40,8 +40,13 @@ def lock_subject(request: VerifyCaller) -> str | None:
     if request.account:
         return request.account
     if request.customer_id:
-        return f"customer:{request.customer_id}"
+        return customer_subject(request.customer_id)
     return None
+
+
+def customer_subject(customer_id: int | str) -> str:
+    """What attempts on a customer identified by caller ID (no account typed) count under."""
+    return f"customer:{customer_id}"
 
 
 class GuardedVerifier:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from voice.auth.attempts import AttemptRepository, AttemptView
-from voice.auth.guard import LockoutPolicy
+from voice.auth.guard import LockoutPolicy, customer_subject
 from voice.auth.hashing import SecretHasher
 from voice.customers.csvfile import read_customers
 from voice.customers.errors import CustomerNotFoundError, InvalidCustomerError
@@ -82,7 +82,10 @@ class CustomerService:
     def show(self, account: str) -> tuple[CustomerView, list[AttemptView]]:
         """A customer with its lock state and latest audited attempts."""
         stored = self._get(account)
-        return self._with_lock(stored.view), self.attempts.list(account=account, limit=20)
+        attempts = [a for subject in _subjects(stored.view)
+                    for a in self.attempts.list(account=subject, limit=20)]
+        attempts.sort(key=lambda a: a.at, reverse=True)
+        return self._with_lock(stored.view), attempts[:20]
 
     def list(self, *, search: str | None = None, limit: int = 100,
              offset: int = 0) -> tuple[list[CustomerView], int]:
@@ -92,9 +95,13 @@ class CustomerService:
     def unlock(self, account: str, *, actor: str) -> CustomerView:
         """End the customer's run of failures (audited as ``unlocked`` by ``actor``)."""
         stored = self._get(account)
-        self.attempts.record(at=self.clock(), method="unlock", outcome="unlocked",
-                             reason=f"unlocked by {actor}", account=account,
-                             customer_id=stored.view.id, actor=actor)
+        now = self.clock()
+        for subject in _subjects(stored.view):
+            if subject == stored.view.account_number or self.attempts.account_run(
+                    subject, now - self.policy.window):
+                self.attempts.record(at=now, method="unlock", outcome="unlocked",
+                                     reason=f"unlocked by {actor}", account=subject,
+                                     customer_id=stored.view.id, actor=actor)
         return self._with_lock(stored.view)
 
     def _get(self, account: str) -> StoredCustomer:
@@ -105,7 +112,7 @@ class CustomerService:
 
     def _with_lock(self, view: CustomerView) -> CustomerView:
         since = self.clock() - self.policy.window
-        run = self.attempts.account_run(view.account_number, since)
+        run = max(self.attempts.account_run(subject, since) for subject in _subjects(view))
         return replace(view, locked=run >= self.policy.attempts)
 
     def _hash(self, existing: StoredCustomer | None, name: str, secret: str | None,
@@ -116,3 +123,9 @@ class CustomerService:
         if stored is not None and self.hasher.check(stored, secret):
             return KEEP  # same secret: keep the hash, so a re-import changes nothing
         return self.hasher.hash(secret)
+
+
+def _subjects(view: CustomerView) -> tuple[str, str]:
+    """What attempts on this customer count under: the account number typed, or the
+    customer identified by caller ID (knowledge step-up) (see ``guard.lock_subject``)."""
+    return view.account_number, customer_subject(view.id)

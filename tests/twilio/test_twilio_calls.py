@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
+from click.testing import CliRunner
 from twilio_harness import PUBLIC, TwilioLine, sign
+
+from voice.cli import main
 
 
 def _calls(app) -> list:
@@ -32,6 +36,13 @@ def test_menu_by_key_to_billing_with_pin_then_queue(twilio_app, line: TwilioLine
         ("greeting", "said"), ("hours", "open"), ("main_menu", "1"), ("auth", "verified"),
         ("crm", "ok"), ("vip", "if customer.tier == 'gold' or vars.crm.vip"),
         ("billing_priority", "timeout"), ("voicemail", "recorded"), ("goodbye", "hangup")]
+    settings = twilio_app.extensions["voice"].settings
+    listed = CliRunner().invoke(main, ["calls", "list", "--json"], env={
+        "VOICE_DATABASE_URL": settings.database_url, "VOICE_DATA_DIR": str(settings.data_dir)})
+    assert listed.exit_code == 0, listed.output
+    [call] = json.loads(listed.output)
+    assert call["auth"] == {"verified": True, "outcome": "verified", "method": "ani+account_pin",
+                            "level": "strong", "customer_id": "1", "account": "****1234"}
 
 
 def test_menu_by_speech_and_zip(twilio_app, line: TwilioLine) -> None:

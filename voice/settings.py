@@ -73,6 +73,14 @@ class Settings:
     #: a Vosk model folder for speech menus (None: speech input is not offered on SIP calls)
     vosk_model: Path | None = None
     prompts_dir: Path | None = None
+    #: Redis for the task queue (None: Huey on SQLite at <data_dir>/tasks.db, no server)
+    redis_url: str | None = None
+    #: days recordings and transcripts are kept unless a flow says otherwise
+    retention_days: int = 365
+    #: base64 of a 32-byte master key: recordings are encrypted at rest (None: in clear)
+    recordings_key: str | None = field(default=None, repr=False)
+    #: the official Vosk model list (`voice models list|fetch`)
+    vosk_models_url: str = "https://alphacephei.com/vosk/models/model-list.json"
     # read from TWILIO_AUTH_TOKEN / TWILIO_ACCOUNT_SID (Twilio's own names), not VOICE_*
     twilio_auth_token: str = field(default="", repr=False)
     twilio_account_sid: str = ""
@@ -170,6 +178,10 @@ def load_settings(
         "vosk_model": _check(problems, raw("vosk_model"), _optional_model),
         "prompts_dir": _check(problems, raw("prompts_dir"),
                               lambda r: _sub_dir(r, data_dir, "prompts")),
+        "redis_url": _check(problems, raw("redis_url"), _optional_redis_url),
+        "retention_days": _check(problems, raw("retention_days"), _workers),
+        "recordings_key": _check(problems, raw("recordings_key"), _optional_master_key),
+        "vosk_models_url": _check(problems, raw("vosk_models_url"), _http_url),
         "twilio_auth_token": env.get("TWILIO_AUTH_TOKEN", "").strip(),
         "twilio_account_sid": env.get("TWILIO_ACCOUNT_SID", "").strip(),
     }
@@ -403,6 +415,29 @@ def _verifier(raw: _Raw) -> str:
 
 def _optional_http_url(raw: _Raw) -> str | None:
     return _http_url(raw) if str(raw.value).strip() else None
+
+
+def _optional_redis_url(raw: _Raw) -> str | None:
+    text = str(raw.value).strip()
+    if not text:
+        return None
+    if urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"'{text}' is not a Redis URL (redis://host:6379/0)")
+    return text
+
+
+def _optional_master_key(raw: _Raw) -> str | None:
+    text = str(raw.value).strip()
+    if not text:
+        return None
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ValueError("is not the base64 of 32 bytes; make one with 'voice secret-key "
+                         "--recordings'")
+    return text
 
 
 def _memory_kib(raw: _Raw) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from voice.store.db import create_db_engine
 from voice.store.migrate import current_revision, head_revision, upgrade
-from voice.store.models import Base
+from voice.store.models import Base, include_in_autogenerate
 
 TABLES = {"flows", "flow_versions", "calls", "call_events"}
 
@@ -49,7 +49,8 @@ def test_models_match_the_migrations(db_url: str) -> None:
     engine = create_db_engine(db_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_object": include_in_autogenerate})
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()

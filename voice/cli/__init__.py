@@ -37,8 +37,16 @@ main.add_command(users)
 
 
 @main.command("secret-key")
-def secret_key() -> None:
+@click.option("--recordings", is_flag=True,
+              help="A master key for VOICE_RECORDINGS_KEY (encrypts recordings at rest).")
+def secret_key(recordings: bool) -> None:
     """Print a new key for VOICE_SECRET_KEY (encrypts call secrets kept between webhooks)."""
+    if recordings:
+        import base64
+        import secrets
+
+        click.echo(base64.b64encode(secrets.token_bytes(32)).decode())
+        return
     from voice.secretbox import new_key
 
     click.echo(new_key())

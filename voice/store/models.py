@@ -3,8 +3,9 @@
 Owns the tables ``flows``, ``flow_versions``, ``calls``, ``call_events`` (the IVR path),
 ``recordings`` (audio files of calls and voicemails), ``customers`` + ``customer_phones``
 (who ``authenticate`` verifies; secrets only as argon2 hashes), ``auth_attempts`` (the audit
-of every verification, which lockouts are computed from) and ``users`` (staff logins and API
-keys), and the column type
+of every verification, which lockouts are computed from), ``users`` (staff logins and API
+keys), ``transcripts`` + ``transcript_segments`` (what was said, per channel, with word
+times) and ``transcription_jobs`` (the durable state of each transcription), and the column type
 :class:`UtcDateTime`, which stores every timestamp in UTC and always hands back
 timezone-aware UTC datetimes, on SQLite (which has no time zone type) as well as on
 PostgreSQL. Every change here needs a matching Alembic revision under ``migrations/``;
@@ -46,6 +47,9 @@ NAMING_CONVENTION = {
 }
 
 ID_LENGTH = 100
+#: the full-text search objects migrations create by hand (FTS5 table and its shadow tables on
+#: SQLite, an expression index on PostgreSQL); not in the models, so autogenerate skips them
+SEARCH_INDEX_PREFIXES = ("transcript_segments_fts", "ix_transcript_segments_fts")
 CALL_ID_LENGTH = 255  # SIP Call-IDs can be long; Twilio CallSids are 34 characters
 NUMBER_LENGTH = 255  # E.164 numbers, extensions, or full SIP URIs
 
@@ -221,6 +225,10 @@ class Recording(Base):
     flow_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     queue: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     agent: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    #: when the retention purge deletes the audio and its transcript (None: kept)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: the file's own AES-256-GCM key, wrapped with the master key (None: stored in clear)
+    wrapped_key: Mapped[str | None] = mapped_column(Text)
 
 
 class Customer(Base):
@@ -301,3 +309,73 @@ class User(Base):
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     disabled: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+
+
+class Transcript(Base):
+    """The transcript of one recording: which model made it, and how long that took."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("recordings.id", ondelete="CASCADE"), unique=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    model: Mapped[str] = mapped_column(String(200))
+    duration_s: Mapped[float] = mapped_column(Float)  # audio seconds transcribed
+    processing_s: Mapped[float] = mapped_column(Float)  # wall seconds it took
+    created_at: Mapped[datetime]
+
+    segments: Mapped[list[TranscriptSegment]] = relationship(
+        back_populates="transcript", order_by="TranscriptSegment.start_s",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class TranscriptSegment(Base):
+    """One utterance on one channel: who spoke, when (seconds into the recording), what, how
+    sure the model was, its words with times, and the IVR node (or call phase) it fell in."""
+
+    __tablename__ = "transcript_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transcript_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    channel: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(16))  # caller, ivr or agent
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    words: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    node: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    phase: Mapped[str | None] = mapped_column(String(16))  # ivr, queue, agent, transfer
+
+    transcript: Mapped[Transcript] = relationship(back_populates="segments")
+
+
+class TranscriptionJob(Base):
+    """The durable state of transcribing one recording (the task queue only carries ids).
+
+    ``state``: queued, running, done or failed. A running job whose ``lease_until`` passed
+    (its worker died) is queued again; ``attempts`` counts starts.
+    """
+
+    __tablename__ = "transcription_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("recordings.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected: bool,
+                            compare_to: object) -> bool:
+    """Alembic ``include_object``: leave out the hand-made full-text search objects."""
+    return not (name or "").startswith(SEARCH_INDEX_PREFIXES)

@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from voice.store.db import create_db_engine
-from voice.store.models import Base
+from voice.store.models import Base, include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +25,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -157,7 +157,7 @@ def test_account_pin_dialogue(call_factory) -> None:
     entry = call.entry("auth")
     assert (entry["input"], entry["detail"]) == ("****2222",
                                                  {"method": "account_pin", "level": "strong",
-                                                  "customer_id": "c-1"})
+                                                  "customer_id": "c-1", "sensitive": True})
 
 
 def test_wrong_pin_starts_again_with_the_retry_prompt(call_factory) -> None:

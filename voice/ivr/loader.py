@@ -18,7 +18,8 @@ from voice.ivr.nodes.base import NODE_TYPES, Node
 from voice.ivr.validate import check_graph, check_set
 from voice.ivr.yamlsource import LList, LMap, load_located
 
-FLOW_FIELDS = ("id", "name", "description", "start", "numbers", "defaults", "record", "nodes")
+FLOW_FIELDS = ("id", "name", "description", "start", "numbers", "defaults", "record",
+               "retention_days", "nodes")
 DEFAULT_FIELDS = ("language", "voice", "timeout", "retries")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -61,6 +62,7 @@ def parse_flow(text: str, file: str) -> tuple[Flow | None, list[Problem]]:
     if not isinstance(record, bool):
         top("record", f"expected true or false, got '{record}'")
         record = True
+    retention_days = _retention_days(data, file, problems)
     raw_nodes = data.get("nodes")
     nodes: dict[str, Node] = {}
     edges: dict[str, tuple[Edge, ...]] = {}
@@ -83,7 +85,8 @@ def parse_flow(text: str, file: str) -> tuple[Flow | None, list[Problem]]:
         top("start", "missing: name the first node")
     flow = Flow(id=flow_id or _stem(file), name=_text(data.get("name")) or flow_id or "",
                 start=start or "", numbers=numbers, defaults=defaults, nodes=nodes,
-                edges=edges, file=file, record_calls=record, lines=lines)
+                edges=edges, file=file, record_calls=record, lines=lines,
+                retention_days=retention_days)
     problems.extend(check_graph(flow, known_nodes=set(raw_nodes), complete=complete))
     return flow, problems
 
@@ -184,6 +187,23 @@ def _numbers(data: LMap, file: str, problems: list[Problem]) -> tuple[str, ...]:
         else:
             out.append(text)
     return tuple(out)
+
+
+def _retention_days(data: LMap, file: str, problems: list[Problem]) -> int | None:
+    """The flow's ``retention_days`` (days its recordings are kept), None when not set."""
+    value = data.get("retention_days")
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        got = f"text '{value}' (write the number without quotes)"
+    else:
+        got = f"'{str(value).lower() if isinstance(value, bool) else value}'"
+    problems.append(Problem(file, data.line_of("retention_days"), None, "retention_days",
+                            "expected a whole number of days, 1 or more, that this flow's "
+                            f"recordings and transcripts are kept; got {got}"))
+    return None
 
 
 def _text(value: object) -> str | None:

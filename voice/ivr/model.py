@@ -56,6 +56,8 @@ class Flow:
     file: str
     record_calls: bool = True
     lines: Mapping[str, int] = field(default_factory=dict)
+    #: days this flow's recordings and transcripts are kept (None: the service's default)
+    retention_days: int | None = None
 
     def line_of(self, key: str) -> int:
         """Line of a top-level field or of a node id (1 if unknown)."""

@@ -117,7 +117,14 @@ class Turn:
             self.state.vars[name] = value
 
     def pause_recording(self) -> None:
-        """Pause the call recording before sensitive input (if it is running)."""
+        """Pause the call recording before sensitive input (if it is running).
+
+        The visit is marked ``sensitive`` in the path either way, so transcripts can leave
+        its time span out even if audio got through.
+        """
+        if self.state.path:
+            entry = self.state.path[-1]
+            entry["detail"] = {**(entry.get("detail") or {}), "sensitive": True}
         if self.state.recording == "on":
             self.state.recording = "paused"
             self.emit(act.PauseRecording())

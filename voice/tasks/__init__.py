@@ -1,0 +1,1 @@
+"""Background work: the task queue (Huey) and the durable jobs it carries out."""

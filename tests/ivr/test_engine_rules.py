@@ -228,7 +228,8 @@ def test_every_node_visit_is_in_the_path(call_factory) -> None:
     at = [(t0 + timedelta(seconds=s)).isoformat() for s in range(5)]
     assert call.state.path == [
         {"seq": 1, "at": at[0], "flow": "t", "node": "code", "type": "gather",
-         "outcome": "collected", "input": "****4321"},
+         "outcome": "collected", "input": "****4321",
+         "detail": {"sensitive": True}},
         {"seq": 2, "at": at[1], "flow": "t", "node": "pick", "type": "menu",
          "outcome": "4", "input": "4", "detail": {"attempts": 2}},
         {"seq": 3, "at": at[3], "flow": "t", "node": "line", "type": "queue",

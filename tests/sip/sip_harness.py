@@ -10,7 +10,6 @@ hang-up or expecting the service's BYE) and runs it. Everything listens on 127.0
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from tooling import require_tools
 
 from voice.calls.records import CallRecord
 from voice.compose import Services, build_services
@@ -32,22 +31,6 @@ FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "sip"
 SIPP_PCAPS = Path("/usr/share/sip-tester")
 KEY_GAP_MS = 400
 EXIT_PORT = 3  # voice.sip.process's status for "port in use" (not imported: it loads pjsua2)
-TOOLS = {"sipp": "sip-tester", "espeak-ng": "espeak-ng", "sox": "sox",
-         "kamailio": "kamailio", "baresip": "baresip-core"}
-
-
-def require_tools(*names: str) -> None:
-    """Fail (under CI=true) or skip when a tool the test needs is missing."""
-    missing = [n for n in names if shutil.which(n) is None and not Path(f"/usr/sbin/{n}").exists()]
-    if not missing:
-        return
-    packages = " ".join(TOOLS.get(n, n) for n in missing)
-    message = f"missing {', '.join(missing)}; install with apt-get install {packages}"
-    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
     """A port free for UDP (and TCP) on 127.0.0.1 right now."""
     while True:

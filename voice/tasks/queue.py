@@ -12,6 +12,7 @@ died) and ``voice.purge`` (hourly retention purge).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -27,12 +28,17 @@ log = logging.getLogger(__name__)
 
 
 def make_huey(settings: Settings) -> Huey:
-    """Redis when ``VOICE_REDIS_URL`` is set, else SQLite at ``<data_dir>/tasks.db``."""
+    """Redis when ``VOICE_REDIS_URL`` is set, else SQLite at ``<data_dir>/tasks.db``.
+
+    The queue is named after the database, so workers only ever take jobs of the database
+    they serve, even when several deployments share one Redis.
+    """
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    name = f"voice-{digest}"
     if settings.redis_url:
-        return RedisHuey(name="voice", url=settings.redis_url, results=False)
+        return RedisHuey(name=name, url=settings.redis_url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name="voice", filename=str(settings.data_dir / "tasks.db"),
-                      results=False)
+    return SqliteHuey(name=name, filename=str(settings.data_dir / "tasks.db"), results=False)
 
 
 class TaskQueue:

@@ -85,6 +85,9 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
                 assert process.poll() is None, log.read_text()
                 time.sleep(0.2)
             assert sip_options_ping("127.0.0.1", sip_port, timeout=2) == 200  # it answers SIP
+            while "queue sqlite" not in log.read_text():  # the task worker runs too
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
 
             process.send_signal(signal.SIGTERM)
             returncode = process.wait(timeout=STOP_LIMIT_S)
@@ -98,4 +101,5 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
     assert f"Web: http://127.0.0.1:{port}/" in text
     assert f"SIP: udp:127.0.0.1:{sip_port}" in text
     assert "/twilio/voice" in text
+    assert "Worker: no VOICE_VOSK_MODEL" in text and "worker worker-" in text
     assert (tmp_path / "data" / "voice.db").is_file()

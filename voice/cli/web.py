@@ -47,7 +47,8 @@ def web(host: str | None, port: int | None, debug: bool) -> None:
 @click.command()
 @reports_errors
 def up() -> None:
-    """Migrate the database, publish the flows and serve the web process (gunicorn)."""
+    """Migrate, publish the flows, and run the web process (gunicorn), the SIP side and the
+    task worker."""
     settings = load_settings_or_exit()
     revision = migrate.upgrade(settings.database_url)
     click.echo(f"Database: {settings.database_url_redacted} (schema {revision})")
@@ -67,9 +68,15 @@ def up() -> None:
     click.echo(f"SIP: udp:{settings.sip_host}:{settings.sip_port} ({settings.sip_workers} media "
                f"worker(s){', behind Kamailio' if settings.sip_workers > 1 else ''}); e.g. "
                f"sip:1000@{settings.sip_host}:{settings.sip_port}")
+    worker = [sys.executable, "-c", "from voice.cli import main; main()", "worker"]
+    click.echo("Worker: " + (f"transcribes recordings with {settings.vosk_model}"
+                             if settings.vosk_model else
+                             "no VOICE_VOSK_MODEL, so recordings wait untranscribed "
+                             "('voice models fetch NAME')")
+               + f"; queue on {'Redis' if settings.redis_url else 'SQLite'}")
     sys.stdout.flush()
     code = run_in_foreground([sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)],
-                             sip)
+                             sip, worker)
     raise click.exceptions.Exit(code)
 
 

@@ -30,11 +30,16 @@ from voice.customers.service import CustomerService
 from voice.flows.catalog import FlowCatalog
 from voice.flows.repository import FlowRepository
 from voice.lookups import HttpLookupService
+from voice.recordings.crypto import RecordingCipher
 from voice.recordings.repository import RecordingRepository
+from voice.recordings.retention import RetentionPolicy
 from voice.recordings.service import RecordingService, make_download_client
 from voice.secretbox import SecretBox, load_or_create_key
 from voice.settings import Settings
 from voice.store.db import create_db_engine, session_factory
+from voice.tasks.jobs import TranscriptionJobs
+from voice.tasks.queue import TaskQueue, make_huey
+from voice.transcripts.store import TranscriptStore
 from voice.users.repository import UserRepository
 from voice.users.service import UserService
 
@@ -65,6 +70,10 @@ class Services:
     customer_service: CustomerService | None = None
     #: verifies callers (customers table or CRM) with lockout and audit
     verifier: Verifier | None = None
+    #: the task queue (transcription jobs, retention purge); consumed by ``voice worker``
+    task_queue: TaskQueue | None = None
+    #: transcripts: stored, searched
+    transcript_store: TranscriptStore | None = None
 
     def close(self) -> None:
         """Release connections and threads; the object must not be used afterwards."""
@@ -127,12 +136,19 @@ def build_services(settings: Settings,
         http=http,
         customer_service=CustomerService(customers, attempts, hasher, policy, clock),
         verifier=verifier,
+        task_queue=TaskQueue(make_huey(settings), TranscriptionJobs(sessions), clock),
+        transcript_store=TranscriptStore(sessions),
     )
     services.user_service = UserService(UserRepository(sessions), hasher, clock)
     twilio = not settings.missing_twilio_credentials()
     services.recording_service = RecordingService(
         RecordingRepository(sessions), settings.recordings_dir,
-        make_download_client(settings) if twilio else None)
+        make_download_client(settings) if twilio else None,
+        cipher=RecordingCipher(settings.recordings_key) if settings.recordings_key else None,
+        retention=RetentionPolicy(settings.retention_days, flow_repository), clock=clock)
+    queue = services.task_queue
+    assert queue is not None
+    services.recording_service.on_filed = lambda info: queue.recording_filed(info.id)
     if twilio:
         from voice.twilio.recording import TwilioRecordingHook
         from voice.twilio.rest import TwilioRecordingControl, make_twilio_client

@@ -1,19 +1,22 @@
-"""The recordings store: add recordings and find them by id, call or carrier id.
+"""The recordings store: add, find, list, expire and delete recordings; read transcripts.
 
-Owns all reads and writes of the ``recordings`` table. It validates shape (known kind and
+Owns all reads and writes of the ``recordings`` table (and reads of ``transcripts`` and
+``transcript_segments`` for showing a recording). It validates shape (known kind and
 source, a relative path without ``..``, aware timestamps, sane numbers) so a bad caller gets
 an error naming the field instead of a database constraint message, and it turns the
 database's uniqueness guarantee on ``(source, source_id)`` into
 :class:`~voice.recordings.errors.DuplicateRecordingError`, which is what makes storing a
-recording idempotent under concurrent, repeated callbacks. It never touches files.
+recording idempotent under concurrent, repeated callbacks. Deleting a row deletes its
+transcript and transcription job with it (``ON DELETE CASCADE``); the caller removes the file
+first (:meth:`voice.recordings.service.RecordingService.purge_expired`). It never touches
+files.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,10 +25,20 @@ from voice.recordings.errors import (
     InvalidRecordingDataError,
     RecordingCallNotFoundError,
 )
-from voice.recordings.records import KINDS, SOURCES, RecordingInfo
-from voice.store.models import Call, Recording
+from voice.recordings.records import (
+    KINDS,
+    SOURCES,
+    RecordingInfo,
+    SegmentInfo,
+    TranscriptInfo,
+    is_safe_path,
+)
+from voice.store.models import Call, Recording, Transcript, TranscriptSegment
 
 __all__ = ["KINDS", "SOURCES", "RecordingInfo", "RecordingRepository"]
+
+#: the largest id an INTEGER column holds
+MAX_ID = 2**31 - 1
 
 
 class RecordingRepository:
@@ -50,8 +63,13 @@ class RecordingRepository:
         flow_id: str | None = None,
         queue: str | None = None,
         agent: str | None = None,
+        expires_at: datetime | None = None,
+        wrapped_key: str | None = None,
     ) -> RecordingInfo:
         """Add a recording and return it with its id.
+
+        ``expires_at`` is when the retention purge removes it (None: never); ``wrapped_key``
+        is the encrypted file's key (:class:`voice.recordings.crypto.RecordingCipher`).
 
         Raises :class:`DuplicateRecordingError` when ``(source, source_id)`` is stored already,
         :class:`RecordingCallNotFoundError` for an unknown call and
@@ -62,15 +80,15 @@ class RecordingRepository:
         _check_choice(source, SOURCES, f"{where}: source")
         _check_path(path, where)
         _check_numbers(where, channels, duration_s, size_bytes, sha256)
-        if created_at.tzinfo is None or created_at.utcoffset() is None:
-            raise InvalidRecordingDataError(
-                f"{where}: created_at {created_at!r} has no time zone; pass an aware datetime"
-            )
+        _check_aware(created_at, f"{where}: created_at")
+        if expires_at is not None:
+            _check_aware(expires_at, f"{where}: expires_at")
         row = Recording(
             call_id=call_id, kind=kind, source=source, source_id=source_id, path=path,
             channels=channels, duration_s=float(duration_s), size_bytes=size_bytes,
             sha256=sha256, created_at=created_at.astimezone(UTC), flow_id=flow_id, queue=queue,
-            agent=agent,
+            agent=agent, expires_at=expires_at.astimezone(UTC) if expires_at else None,
+            wrapped_key=wrapped_key,
         )
         try:
             with self._sessions.begin() as session:
@@ -89,6 +107,8 @@ class RecordingRepository:
 
     def get(self, recording_id: int) -> RecordingInfo | None:
         """One recording by its id, or None if unknown."""
+        if not 1 <= recording_id <= MAX_ID:
+            return None  # PostgreSQL would refuse to compare with it
         with self._sessions() as session:
             row = session.get(Recording, recording_id)
             return _info(row) if row is not None else None
@@ -102,6 +122,71 @@ class RecordingRepository:
         )
         with self._sessions() as session:
             return [_info(row) for row in session.scalars(query)]
+
+    def list_recordings(
+        self, *, call: str | None = None, flow: str | None = None,
+        since: datetime | None = None, until: datetime | None = None, limit: int = 100,
+    ) -> list[RecordingInfo]:
+        """Recordings newest first, filtered by call id, flow, and ``since <= created < until``.
+
+        ``flow`` matches the recording's flow, or its call's flow when the recording names
+        none (Twilio callbacks do not).
+        """
+        query = select(Recording)
+        if call is not None:
+            query = query.where(Recording.call_id == call)
+        if flow is not None:
+            query = query.join(Call, Call.id == Recording.call_id).where(or_(
+                Recording.flow_id == flow,
+                and_(Recording.flow_id.is_(None), Call.flow_id == flow)))
+        if since is not None:
+            query = query.where(Recording.created_at >= since)
+        if until is not None:
+            query = query.where(Recording.created_at < until)
+        query = query.order_by(Recording.created_at.desc(), Recording.id.desc()).limit(limit)
+        with self._sessions() as session:
+            return [_info(row) for row in session.scalars(query)]
+
+    def expired(self, now: datetime) -> list[RecordingInfo]:
+        """Recordings whose ``expires_at`` is at or before ``now``, oldest expiry first."""
+        _check_aware(now, "now")
+        query = (
+            select(Recording)
+            .where(Recording.expires_at.is_not(None), Recording.expires_at <= now)
+            .order_by(Recording.expires_at, Recording.id)
+        )
+        with self._sessions() as session:
+            return [_info(row) for row in session.scalars(query)]
+
+    def delete(self, recording_id: int) -> bool:
+        """Delete a row with its transcript and job (cascade); False if it was already gone."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(Recording).where(Recording.id == recording_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def wrapped_key(self, recording_id: int) -> str | None:
+        """The wrapped file key of an encrypted recording (None: stored in clear or unknown)."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(Recording.wrapped_key).where(Recording.id == recording_id))
+
+    def transcript(self, recording_id: int) -> TranscriptInfo | None:
+        """The recording's transcript with its segments in time order, or None."""
+        with self._sessions() as session:
+            row = session.scalars(
+                select(Transcript).where(Transcript.recording_id == recording_id)).first()
+            if row is None:
+                return None
+            segments = session.scalars(
+                select(TranscriptSegment)
+                .where(TranscriptSegment.transcript_id == row.id)
+                .order_by(TranscriptSegment.start_s, TranscriptSegment.channel,
+                          TranscriptSegment.id))
+            return TranscriptInfo(
+                model=row.model, created_at=row.created_at,
+                segments=tuple(SegmentInfo(
+                    speaker=s.speaker, start_s=s.start_s, end_s=s.end_s, text=s.text,
+                    confidence=s.confidence, node=s.node) for s in segments))
 
     def by_source_id(self, source: str, source_id: str) -> RecordingInfo | None:
         """The recording the carrier knows as ``source_id`` (e.g. a RecordingSid), or None."""
@@ -121,6 +206,13 @@ class RecordingRepository:
         with self._sessions() as session:
             return session.scalar(select(Call.started_at).where(Call.id == call_id))
 
+    def call_flow(self, call_id: str) -> tuple[str, int | None] | None:
+        """The flow id and version the call ran (version None: not pinned), or None."""
+        with self._sessions() as session:
+            row = session.execute(
+                select(Call.flow_id, Call.flow_version).where(Call.id == call_id)).first()
+            return (row[0], row[1]) if row is not None else None
+
 
 def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
@@ -129,9 +221,15 @@ def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
         )
 
 
+def _check_aware(value: datetime, what: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidRecordingDataError(
+            f"{what} {value!r} has no time zone; pass an aware datetime"
+        )
+
+
 def _check_path(path: str, where: str) -> None:
-    pure = PurePosixPath(path)
-    if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
+    if not is_safe_path(path):
         raise InvalidRecordingDataError(
             f"{where}: path '{path}' must be relative to the recordings folder, "
             "with '/' separators and no '..' (e.g. 2026/11/24/CA123.wav)"
@@ -169,4 +267,6 @@ def _info(row: Recording) -> RecordingInfo:
         flow_id=row.flow_id,
         queue=row.queue,
         agent=row.agent,
+        expires_at=row.expires_at,
+        encrypted=row.wrapped_key is not None,
     )

@@ -20,11 +20,21 @@ def services() -> Services:
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint and the JSON error handlers to ``app``."""
     from voice.twilio import blueprint as twilio
-    from voice.web import api_customers, api_flows, errors, health, home
+    from voice.web import (
+        api_customers,
+        api_flows,
+        api_recordings,
+        api_transcripts,
+        errors,
+        health,
+        home,
+    )
 
     errors.register_error_handlers(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_flows.bp)
     app.register_blueprint(api_customers.bp)
+    app.register_blueprint(api_recordings.bp)
+    app.register_blueprint(api_transcripts.bp)
     app.register_blueprint(twilio.bp)

@@ -15,9 +15,13 @@ from voice.cli.calls import calls
 from voice.cli.customers import customers
 from voice.cli.db import db
 from voice.cli.flows import flows
+from voice.cli.recordings import recordings
 from voice.cli.sip import sip
+from voice.cli.speech import models, transcribe
+from voice.cli.transcripts import transcripts
 from voice.cli.users import users
 from voice.cli.web import up, web
+from voice.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,7 +37,12 @@ main.add_command(calls)
 main.add_command(flows)
 main.add_command(sip)
 main.add_command(customers)
+main.add_command(recordings)
+main.add_command(transcripts)
+main.add_command(worker)
 main.add_command(users)
+main.add_command(transcribe)
+main.add_command(models)
 
 
 @main.command("secret-key")

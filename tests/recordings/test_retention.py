@@ -170,3 +170,34 @@ def test_a_flow_with_a_bad_retention_is_not_published(
     assert "a whole number of days, 1 or more" in text
     assert re.search(re.escape(message), text)
     assert services.flow_repository.current("sales") is None
+
+
+HOLD_FLOW = """\
+id: hold
+name: Legal hold line
+start: legal
+retention_days: 7
+nodes:
+  legal: {type: queue, queue: legal, retention_days: 400, max_wait: 60, on_timeout: sales}
+  sales: {type: queue, queue: sales, max_wait: 60, on_timeout: bye}
+  bye: {type: hangup, text: "Goodbye."}
+"""
+
+
+def test_a_queue_the_call_waited_in_sets_the_retention(
+        published: Services, flows_dir: Path, tmp_path: Path) -> None:
+    (flows_dir / "hold.yaml").write_text(HOLD_FLOW)
+    published.flow_catalog.publish(published_by="test")
+    version = published.flow_repository.current("hold").version
+    queued, passed_by = "queued@example.test", "passed-by@example.test"
+    for call_id, node in ((queued, "legal"), (passed_by, "sales")):
+        start_call(published, call_id, flow_id="hold", flow_version=version)
+        published.call_repository.append_path(call_id, [{
+            "seq": 1, "at": T0, "flow": "hold", "node": node, "type": "queue",
+            "outcome": "timeout"}])
+
+    held = file_recording(published, queued, wav_bytes(), tmp_path / "work")
+    other = file_recording(published, passed_by, wav_bytes(), tmp_path / "work")
+
+    assert held.expires_at == T0 + timedelta(days=400)  # the legal queue's own retention
+    assert other.expires_at == T0 + timedelta(days=7)  # a queue without one: the flow's

@@ -33,7 +33,7 @@ from voice.recordings.records import (
     TranscriptInfo,
     is_safe_path,
 )
-from voice.store.models import Call, Recording, Transcript, TranscriptSegment
+from voice.store.models import Call, CallEvent, Recording, Transcript, TranscriptSegment
 
 __all__ = ["KINDS", "SOURCES", "RecordingInfo", "RecordingRepository"]
 
@@ -212,6 +212,14 @@ class RecordingRepository:
             row = session.execute(
                 select(Call.flow_id, Call.flow_version).where(Call.id == call_id)).first()
             return (row[0], row[1]) if row is not None else None
+
+    def queue_nodes(self, call_id: str) -> list[str]:
+        """Ids of the ``queue`` nodes of the call's own flow that its path visited."""
+        with self._sessions() as session:
+            return list(session.scalars(
+                select(CallEvent.node).join(Call, Call.id == CallEvent.call_id)
+                .where(CallEvent.call_id == call_id, CallEvent.node_type == "queue",
+                       CallEvent.flow_id == Call.flow_id).distinct()))
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:

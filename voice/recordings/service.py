@@ -325,8 +325,8 @@ class RecordingService:
                flow_id: str | None) -> tuple[str | None, datetime, datetime | None]:
         """A new row's flow (default: the call's), ``created_at`` (now) and ``expires_at``.
 
-        The call's pinned flow version decides the retention; another flow named by the
-        caller is taken at its current version.
+        The call's pinned flow version decides the retention, with the queue nodes its path
+        visited; another flow named by the caller is taken at its current version.
         """
         created_at = self._clock()
         call_flow = self._repository.call_flow(call_id)
@@ -335,7 +335,8 @@ class RecordingService:
             flow_id, version = call_flow
         expires_at = None
         if self._retention is not None:
-            expires_at = self._retention.expires_at(created_at, flow_id, version)
+            visited = self._repository.queue_nodes(call_id) if version is not None else []
+            expires_at = self._retention.expires_at(created_at, flow_id, version, visited)
         return flow_id, created_at, expires_at
 
     def _seal_and_place(self, clear: Path, folder: Path, call_id: str,

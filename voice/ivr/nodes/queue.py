@@ -30,6 +30,8 @@ class QueueNode(Node):
     callback: bool
     music: str | None
     on_timeout: str | None
+    #: days recordings of calls that waited in this queue are kept (overrides the flow's)
+    retention_days: int | None = None
 
     @classmethod
     def parse(cls, r: NodeReader) -> QueueNode:
@@ -43,6 +45,7 @@ class QueueNode(Node):
             callback=r.bool("callback", default=False),
             music=r.str("music"),
             on_timeout=r.target("on_timeout", label="timeout", required=False),
+            retention_days=r.int("retention_days", default=None, minimum=1, maximum=36500),
         )
         if node.max_wait is not None and node.on_timeout is None:
             r.problem("on_timeout", "missing: where callers go when max_wait runs out",

@@ -26,6 +26,11 @@ from voice.tasks.jobs import TranscriptionJobs
 
 log = logging.getLogger(__name__)
 
+#: longest pause between two looks of an idle worker into a polled queue (SQLite; Redis
+#: blocks until a message comes). Huey's default backs off to 10 s, so a recording filed
+#: after a quiet minute waited up to ~9 s before its transcription started.
+MAX_POLL_S = 1.0
+
 
 def make_huey(settings: Settings) -> Huey:
     """Redis when ``VOICE_REDIS_URL`` is set, else SQLite at ``<data_dir>/tasks.db``.
@@ -79,7 +84,8 @@ class TaskQueue:
         if transcribe is not None:
             self.sweep()  # reclaim what this worker was running when it died
         return self.huey.create_consumer(workers=threads, worker_type="thread",
-                                         periodic=True, check_worker_health=True)
+                                         periodic=True, check_worker_health=True,
+                                         max_delay=MAX_POLL_S)
 
     def _run_transcription(self, recording_id: int) -> None:
         if self._transcribe is None:

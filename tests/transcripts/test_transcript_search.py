@@ -113,3 +113,14 @@ def test_segments_are_tagged_by_path_and_sensitive_spans_are_dropped() -> None:
     assert agent is not None and (agent.speaker, agent.phase) == ("agent", "agent")
     voicemail = tag(0, 1.0, 2.0, path_spans, voicemail=True)
     assert voicemail is not None and voicemail.speaker == "caller"
+
+
+def test_the_sweep_queues_a_recording_filed_without_a_job(services: Services) -> None:
+    recording = _recording(services, "call-e", "main", T0 - timedelta(days=2))  # row, no job
+    queue = services.task_queue
+    assert queue is not None and queue.jobs.get(recording) is None
+    sent = queue.sweep()  # the clock is now, long after the recording was filed
+    assert recording in sent
+    job = queue.jobs.get(recording)
+    assert job is not None and job.state == "queued"
+    assert recording not in queue.sweep()  # queued now: not sent again at once

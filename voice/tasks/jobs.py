@@ -1,7 +1,8 @@
 """The durable state of transcription jobs (``transcription_jobs``).
 
 The task queue only carries recording ids; this table is the truth. A job is *queued* when
-its recording is filed, *running* once a worker claimed it (with a lease), then *done* or
+its recording is filed (or by the sweep, for a recording filed by a process that died
+before queuing it), *running* once a worker claimed it (with a lease), then *done* or
 *failed*. A worker that dies mid-job leaves its job running with a lease that runs out, or
 which the same worker name reclaims at once when it starts again, so the job is redone;
 finishing replaces the recording's transcript in one transaction, so it is never stored
@@ -17,7 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.store.models import TranscriptionJob
+from voice.store.models import Recording, TranscriptionJob
 
 MAX_ATTEMPTS = 3
 
@@ -108,6 +109,18 @@ class TranscriptionJobs:
                 .where(TranscriptionJob.attempts < MAX_ATTEMPTS,
                        or_(lapsed, waiting, mine) if worker else or_(lapsed, waiting))
                 .order_by(TranscriptionJob.id)))
+
+    def add_missing(self, now: datetime, older_than: timedelta = timedelta(seconds=30)
+                    ) -> list[int]:
+        """Queue jobs for recordings filed without one (the process filing them died between
+        the two writes); returns their ids."""
+        with self._sessions() as session:
+            missing = list(session.scalars(
+                select(Recording.id)
+                .outerjoin(TranscriptionJob, TranscriptionJob.recording_id == Recording.id)
+                .where(TranscriptionJob.id.is_(None), Recording.created_at < now - older_than)
+                .order_by(Recording.id)))
+        return [recording_id for recording_id in missing if self.add(recording_id, now)]
 
     def get(self, recording_id: int) -> JobView | None:
         """One job, if the recording has one."""

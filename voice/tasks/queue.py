@@ -67,9 +67,10 @@ class TaskQueue:
             self._transcribe_task(recording_id)
 
     def sweep(self) -> list[int]:
-        """Send again what waits too long or was left running by a dead (or this,
-        restarted) worker; returns the recording ids sent."""
-        due = self.jobs.due(self.clock(), self._worker)
+        """Queue recordings filed without a job, and send again what waits too long or was
+        left running by a dead (or this, restarted) worker; returns the recording ids sent."""
+        now = self.clock()
+        due = self.jobs.add_missing(now) + self.jobs.due(now, self._worker)
         for recording_id in due:
             self._transcribe_task(recording_id)
         if due:

@@ -15,20 +15,17 @@ word the transcript holds finds the call.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sip_harness import Caller, SipSite, ended_call, open_site
 from test_sip_speech import korean_wav
 from tooling import korean_model
+from worker_process import transcribe_with_worker, wait_for
 
 from voice.calls.records import CallRecord
 from voice.cli import main
@@ -50,17 +47,6 @@ def _seconds(wav: Path) -> float:
                                 check=True).stdout)
 
 
-def _wait(condition: Callable[[], Any], timeout: float, what: str,
-          log: Callable[[], str]) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {timeout} s:\n{log()}")
-
-
 def _offset(call: CallRecord, at: datetime) -> float:
     """Seconds from the call's start (when the recording starts) to ``at``."""
     return (at - call.started_at).total_seconds()
@@ -80,9 +66,9 @@ def _recording(site: SipSite, call: CallRecord) -> RecordingInfo:
     """The call's recording, once the media worker filed it."""
     assert site.services is not None and site.services.recording_service is not None
     rows = site.services.recording_service.repository
-    return _wait(lambda: next((r for r in rows.list_for_call(call.id) if r.kind == "call"),
-                              None), 30, "the call recording was not filed",
-                 site.workers[0].output)
+    return wait_for(lambda: next((r for r in rows.list_for_call(call.id) if r.kind == "call"),
+                                 None), 30, "the call recording was not filed",
+                    site.workers[0].output)
 
 
 def _transcribe(site: SipSite, recording_id: int, log: Path) -> None:
@@ -91,26 +77,10 @@ def _transcribe(site: SipSite, recording_id: int, log: Path) -> None:
     assert site.services is not None and site.services.task_queue is not None
     jobs = site.services.task_queue.jobs
     # filing queues the job right after the recording's row is committed
-    _wait(lambda: jobs.get(recording_id), 10, "filing queued no transcription job",
-          site.workers[0].output)
-    env = site.env | {"VOICE_VOSK_MODEL": str(korean_model())}
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from voice.cli import main; main()", "worker",
-             "--name", "transcriber"], env=env, stdout=handle, stderr=subprocess.STDOUT)
-    try:
-        _wait(lambda: jobs.get(recording_id).state in ("done", "failed"), 180,
-              "the transcription job did not finish", log.read_text)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    job = jobs.get(recording_id)
-    assert (job.state, job.attempts, job.last_error) == ("done", 1, None), log.read_text()
+    wait_for(lambda: jobs.get(recording_id), 10, "filing queued no transcription job",
+             site.workers[0].output)
+    transcribe_with_worker(site.env | {"VOICE_VOSK_MODEL": str(korean_model())}, jobs,
+                           recording_id, log)
 
 
 def test_a_recorded_call_is_transcribed_without_the_pin_entry_and_found_by_search(

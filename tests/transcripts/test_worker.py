@@ -4,10 +4,8 @@ and leaves the job waiting. Huey on SQLite and on the Redis server on this machi
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ from typing import Any
 import pytest
 import redis
 from tooling import in_ci, korean_model, require_tools
+from worker_process import start_worker, stop_worker, wait_for
 
 from voice.compose import Services, build_services
 from voice.settings import load_settings
@@ -93,34 +92,18 @@ def _file(services: Services, wav: Path, call_id: str) -> int:
 
 
 class Worker:
-    """A ``voice worker`` process and its output."""
+    """A ``voice worker`` process whose output goes to ``log``."""
 
     def __init__(self, env: dict[str, str], log: Path, name: str = "w1") -> None:
         self.log = log
-        handle = log.open("a")
-        full = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_")} | env
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from voice.cli import main; main()", "worker",
-             "--name", name], env=full, stdout=handle, stderr=subprocess.STDOUT)
+        self.process = start_worker(env, log, name)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_worker(self.process)
 
 
 def _wait(condition: Callable[[], Any], timeout: float, what: str, log: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {timeout} s; worker log:\n{log.read_text()}")
+    return wait_for(condition, timeout, what, log.read_text)
 
 
 def _counts(services: Services, recording_id: int) -> tuple[int, int]:

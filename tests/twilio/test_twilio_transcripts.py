@@ -16,20 +16,15 @@ Korean poorly, so the words themselves are not checked.
 from __future__ import annotations
 
 import array
-import os
-import signal
 import subprocess
-import sys
-import time
 import wave
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tooling import korean_model, require_tools
 from twilio_harness import Clock, TwilioLine
+from worker_process import transcribe_with_worker
 
 from voice.calls.records import CallRecord
 from voice.transcripts.store import SearchFilters, TranscriptView
@@ -107,41 +102,13 @@ def _visits(call: CallRecord) -> dict[str, tuple[float, float, bool]]:
     return visits
 
 
-def _wait(condition: Callable[[], Any], timeout: float, what: str, log: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {timeout} s; worker log:\n{log.read_text()}")
-
-
 def _transcribe(services, recording_id: int, log: Path) -> TranscriptView:
     """Run ``voice worker`` on the test's database and data folder until the job is done."""
     settings = services.settings
     env = {"VOICE_DATA_DIR": str(settings.data_dir), "VOICE_DATABASE_URL": settings.database_url,
            "VOICE_FLOWS_DIR": str(settings.flows_dir), "VOICE_VOSK_MODEL": str(korean_model()),
            "VOICE_LOG_LEVEL": "INFO"}
-    full = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_")} | env
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from voice.cli import main; main()", "worker",
-             "--name", "transcriber"], env=full, stdout=handle, stderr=subprocess.STDOUT)
-    jobs = services.task_queue.jobs
-    try:
-        _wait(lambda: jobs.get(recording_id).state in ("done", "failed"), 180,
-              "the transcription job did not finish", log)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    job = jobs.get(recording_id)
-    assert (job.state, job.attempts, job.last_error) == ("done", 1, None), log.read_text()
+    transcribe_with_worker(env, services.task_queue.jobs, recording_id, log)
     transcript = services.transcript_store.get(recording_id)
     assert transcript is not None
     return transcript

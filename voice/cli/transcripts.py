@@ -8,23 +8,22 @@ node, so QA can go straight to the moment (``voice recordings export``, or the w
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
 from voice.cli.common import fail, reports_errors, services_or_exit
+from voice.moments import parse_moment
 from voice.transcripts.store import SPEAKERS, SearchFilters
 
 
-def _when(value: str | None, option: str) -> datetime | None:
+def _when(value: str | None, option: str, *, end: bool = False) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"error: {option} '{value}' is not a date or time like 2026-11-24 or "
-             "2026-11-24T10:00+01:00")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(value, end=end)
+    except ValueError as exc:
+        fail(f"error: {option} {exc}")
 
 
 @click.group()
@@ -47,7 +46,7 @@ def search(words: str, since: str | None, until: str | None, flow: str | None,
            queue: str | None, agent: str | None, speaker: str | None, limit: int,
            as_json: bool) -> None:
     """Calls in which WORDS were said, newest first."""
-    filters = SearchFilters(since=_when(since, "--since"), until=_when(until, "--until"),
+    filters = SearchFilters(since=_when(since, "--since"), until=_when(until, "--until", end=True),
                             flow=flow, queue=queue, agent=agent, speaker=speaker)
     with services_or_exit() as services:
         assert services.transcript_store is not None

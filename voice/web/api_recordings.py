@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from voice.moments import parse_moment
 from voice.recordings.errors import (
     RecordingFileMissingError,
     RecordingKeyError,
@@ -115,15 +116,9 @@ def _when(name: str, *, end: bool = False) -> datetime | None:
     if not raw:
         return None
     try:
-        if len(raw) == 10:
-            moment = datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise RecordingQueryError(
-            f"{name} '{raw}' is not an ISO 8601 date or time; use e.g. 2026-11-24 or "
-            "2026-11-24T15:00:00Z", parameter=name) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return parse_moment(raw, end=end)
+    except ValueError as exc:
+        raise RecordingQueryError(f"{name} {exc}", parameter=name) from None
 
 
 def _limit() -> int:

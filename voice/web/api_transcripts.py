@@ -7,10 +7,11 @@ agent), ``limit``. Each hit points at the recording and the second in it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, request
 
+from voice.moments import parse_moment
 from voice.transcripts.store import SPEAKERS, SearchFilters
 from voice.web import services
 from voice.web.access import require_role
@@ -26,16 +27,14 @@ class SearchRequestError(ApiError):
     error_id = "invalid-search"
 
 
-def _when(name: str) -> datetime | None:
-    value = request.args.get(name)
+def _when(name: str, *, end: bool = False) -> datetime | None:
+    value = request.args.get(name, "").strip()
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise SearchRequestError(f"{name} '{value}' is not an ISO date such as 2026-11-24",
-                                 parameter=name) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(value, end=end)
+    except ValueError as exc:
+        raise SearchRequestError(f"{name} {exc}", parameter=name) from None
 
 
 @bp.get("")
@@ -50,7 +49,7 @@ def search_transcripts() -> Response:
         raise SearchRequestError(f"speaker must be one of {', '.join(SPEAKERS)}",
                                  parameter="speaker")
     limit = min(max(request.args.get("limit", 50, type=int), 1), 1000)
-    filters = SearchFilters(since=_when("since"), until=_when("until"),
+    filters = SearchFilters(since=_when("since"), until=_when("until", end=True),
                             flow=request.args.get("flow") or None,
                             queue=request.args.get("queue") or None,
                             agent=request.args.get("agent") or None, speaker=speaker)

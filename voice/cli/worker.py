@@ -43,19 +43,8 @@ def worker(name: str | None, threads: int) -> None:
     name = name or f"worker-{socket.gethostname()}"
     with build_services(settings) as services:
         assert services.task_queue is not None and services.recording_service is not None
-        transcribe = None
-        try:
-            folder = check_model_folder(settings.vosk_model) if settings.vosk_model else None
-        except SpeechError as exc:
-            folder = None
-            log.error("transcription is off: %s; transcription jobs wait until a worker with "
-                      "a usable VOICE_VOSK_MODEL runs", exc)
-        if folder is None and not settings.vosk_model:
-            log.error("transcription is off: VOICE_VOSK_MODEL is not set ('voice models "
-                      "fetch NAME' downloads one); transcription jobs wait until a worker "
-                      "with a model runs")
-        if folder is not None:
-            transcribe = _transcription(services, folder, name).run
+        folder = _model_folder(settings.vosk_model)
+        transcribe = _transcription(services, folder, name).run if folder else None
         consumer = services.task_queue.serve(
             worker=name, transcribe=transcribe, threads=threads,
             purge=lambda: services.recording_service.purge_expired(services.clock()))
@@ -63,6 +52,20 @@ def worker(name: str | None, threads: int) -> None:
         click.echo(f"worker {name}: {doing}, queue {'redis' if settings.redis_url else 'sqlite'}",
                    err=True)
         consumer.run()
+
+
+def _model_folder(configured: Path | None) -> Path | None:
+    """The model folder, or None after logging why transcription is off (jobs then wait)."""
+    waiting = "transcription jobs wait until a worker with a usable model runs"
+    if configured is None:
+        log.error("transcription is off: VOICE_VOSK_MODEL is not set ('voice models fetch "
+                  "NAME' downloads one); %s", waiting)
+        return None
+    try:
+        return check_model_folder(configured)
+    except SpeechError as exc:
+        log.error("transcription is off: %s; %s", exc, waiting)
+        return None
 
 
 def _transcription(services: Services, folder: Path, name: str) -> TranscriptionService:

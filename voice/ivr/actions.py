@@ -123,6 +123,14 @@ class Enqueue(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestCallback(Action):
+    """The queued caller asked to be called back at ``number``; they keep their place."""
+
+    queue: str
+    number: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Dequeue(Action):
     """Take the caller out of ``queue`` (``reason``: timeout, abandoned)."""
 

@@ -43,7 +43,7 @@ LEGAL: dict[str, tuple[type[ev.Event], ...]] = {
     "lookup": (ev.LookupCompleted,),
     "verify": (ev.VerificationCompleted,),
     "record": (ev.RecordingFinished,),
-    "queue": (ev.AgentConnected, ev.TimerFired),
+    "queue": (ev.AgentConnected, ev.TimerFired, ev.DigitsReceived),
     "transfer": (ev.TransferCompleted,),
     "connected": (),
 }

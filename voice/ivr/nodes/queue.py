@@ -1,7 +1,10 @@
 """``queue``: hand the caller to the ACD; an agent answers or ``max_wait`` runs out.
 
 Without ``max_wait`` the caller waits until an agent answers or hangs up. Hanging up while
-queued is recorded as ``abandoned`` and takes the caller out of the queue.
+queued is recorded as ``abandoned`` and takes the caller out of the queue. With
+``callback: true`` the hold announcements offer "press 1 to be called back": the caller keeps
+their place in line, hears a confirmation and the call ends (outcome ``callback``); the
+service calls the agent, then the caller, when their turn comes.
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voice.ivr import actions as act
-from voice.ivr.events import AgentConnected, Event, TimerFired
+from voice.ivr.events import AgentConnected, DigitsReceived, Event, TimerFired
 from voice.ivr.model import NodeReader
 from voice.ivr.nodes.base import Node, register
 from voice.ivr.turn import Turn
+
+CALLBACK_CONFIRMATION = ("Thank you. You keep your place in line, and we will call you back "
+                         "at this number as soon as an agent is free. Goodbye.")
 
 
 @register("queue")
@@ -74,6 +80,17 @@ class QueueNode(Node):
                 t.emit(act.CancelTimer(timer=timer))
             t.finish("agent", detail={"agent": event.agent, "queue": self.queue})
             t.wait("connected")
+        elif isinstance(event, DigitsReceived):
+            if not self.callback or not event.digits.startswith("1"):
+                return  # other keys while on hold mean nothing
+            if self.max_wait is not None and timer is not None:
+                t.emit(act.CancelTimer(timer=timer))
+            number = str(t.state.call.get("from") or "")
+            t.emit(act.RequestCallback(queue=self.queue, number=number),
+                   act.Say(text=CALLBACK_CONFIRMATION, language=t.language,
+                           voice=t.defaults.voice))
+            t.finish("callback", detail={"queue": self.queue})
+            t.end("callback")
         elif isinstance(event, TimerFired):
             t.emit(act.Dequeue(queue=self.queue, reason="timeout"))
             t.finish("timeout", detail={"queue": self.queue})

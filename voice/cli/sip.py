@@ -13,9 +13,8 @@ from types import FrameType
 
 import click
 
-from voice.calls.repository import CallRepository
 from voice.cli.common import load_settings_or_exit, reports_errors
-from voice.store.db import create_db_engine, session_factory
+from voice.compose import build_services
 
 
 @click.command()
@@ -36,12 +35,14 @@ def sip(host: str | None, port: int | None, workers: int | None, kamailio: bool,
     settings = load_settings_or_exit()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s sip %(levelname)s %(name)s: %(message)s")
-    engine = create_db_engine(settings.database_url)
-    pool = WorkerPool(settings, CallRepository(session_factory(engine)),
+    services = build_services(settings)
+    acd = services.acd
+    assert acd is not None
+    pool = WorkerPool(settings, services.call_repository,
                       host=host or settings.sip_host, port=port or settings.sip_port,
                       workers=workers or settings.sip_workers, kamailio=kamailio,
                       run_dir=settings.data_dir / "run" / f"sip-{port or settings.sip_port}",
-                      grace=grace)
+                      grace=grace, on_calls_ended=lambda _ids: acd.reconciler.run())
     stop = {"now": False}
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -58,4 +59,4 @@ def sip(host: str | None, port: int | None, workers: int | None, kamailio: bool,
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         pool.stop()
-        engine.dispose()
+        services.close()

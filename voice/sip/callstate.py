@@ -33,6 +33,9 @@ class WorkerCall:
     outbound: CallerLeg | None = None  # bridged transfer leg
     outbound_deadline: float | None = None
     bridged: bool = False
+    agent: Any = None  # the agent's leg while one rings or talks (voice.sip.agents.AgentLeg)
+    polling: bool = False  # a look at the queue placement is under way
+    next_poll: float = 0.0
     invited_at: float = 0.0  # monotonic times for the timing log (bench/sip_load.py)
     answered_at: float | None = None
     key_at: float | None = None

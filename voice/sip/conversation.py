@@ -132,6 +132,8 @@ class Conversation:
         elif (step["op"] == "voicemail" and not self._waiting_playback
               and key == step.get("finish_on")):
             self._finish_message()
+        elif step["op"] == "hold" and step.get("callback"):
+            self._send(lambda at: ev.DigitsReceived(at=at, digits=key), "hold-key")
 
     def speech(self, text: str, confidence: float | None, now: datetime) -> None:
         """The recogniser heard ``text`` while a speech gather was open."""
@@ -152,6 +154,12 @@ class Conversation:
         request = step["request"]
         self._send(lambda at: ev.TransferCompleted(at=at, request=request, connected=connected,
                                                    reason=reason), f"xfer:{request}")
+
+    def agent_connected(self) -> None:
+        """An agent answered: the hold (music, announcements, callback key) is over."""
+        if self._step is not None and self._step["op"] == "hold":
+            self._step = None
+            self._hold_next = None
 
     def tick(self, now: datetime) -> None:
         """Time passes: gather and voicemail deadlines, engine timers, hold announcements."""

@@ -14,7 +14,7 @@ Step shapes (``op`` first)::
      "finish_on", "timeout", "sensitive"}
     {"op": "record", "action": "start" | "pause" | "resume"}
     {"op": "voicemail", "request", "max_length", "finish_on", "files" (the beep)}
-    {"op": "hold", "queue", "files" (announcement), "music", "max_wait"}
+    {"op": "hold", "queue", "files" (announcement), "music", "max_wait", "callback"}
     {"op": "transfer", "request", "to", "timeout"}
     {"op": "hangup", "reason"}
 """
@@ -25,6 +25,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from voice.acd.estimate import hold_message
+from voice.acd.records import Placement
 from voice.calls.sessions import SavedSession
 from voice.ivr import actions as act
 from voice.sip.prompts import PromptCache
@@ -34,11 +36,9 @@ class PlanRenderer:
     """Renders media actions into a JSON plan (see module docstring)."""
 
     def __init__(self, prompts: PromptCache, *,
-                 queue_position: Callable[[SavedSession], int | None],
-                 handle_time: int) -> None:
+                 placement: Callable[[SavedSession], Placement]) -> None:
         self.prompts = prompts
-        self.queue_position = queue_position
-        self.handle_time = handle_time
+        self.placement = placement
 
     def render(self, actions: list[act.Action], saved: SavedSession) -> str:
         """The plan for ``actions`` as JSON, with the session's timers and end flag."""
@@ -61,7 +61,7 @@ class PlanRenderer:
         if not hold or saved.ended or wait is None or wait.kind != "queue":
             return self.render([], saved)
         language = str(saved.state.vars.get("language") or "en-US")
-        step = {**hold, "files": self._position(saved, language)}
+        step = {**hold, "files": self._position(saved, language, hold.get("callback", False))}
         return json.dumps({"steps": [step], "timers": dict(saved.timers),
                            "ended": saved.ended})
 
@@ -88,11 +88,13 @@ class PlanRenderer:
                     "files": [str(self.prompts.beep())] if action.beep else []}
         if isinstance(action, act.Enqueue):
             language = str(saved.state.vars.get("language") or "en-US")
-            announce = self._position(saved, language) if action.announce_position else []
+            announce = self._position(saved, language, action.callback) \
+                if action.announce_position or action.callback else []
             music = str(self.prompts.audio(action.music)) if action.music else \
                 str(self.prompts.hold_music())
             hold = {"op": "hold", "queue": action.queue, "music": music,
-                    "announce": action.announce_position, "max_wait": action.max_wait}
+                    "announce": action.announce_position or action.callback,
+                    "max_wait": action.max_wait, "callback": action.callback}
             saved.adapter["hold"] = hold
             return {**hold, "files": announce}
         if isinstance(action, act.Transfer):
@@ -107,11 +109,11 @@ class PlanRenderer:
             return str(self.prompts.say(prompt.text, prompt.language, prompt.voice))
         return str(self.prompts.audio(prompt.audio))
 
-    def _position(self, saved: SavedSession, language: str) -> list[str]:
-        position = self.queue_position(saved) or 1
-        minutes = max(1, round(position * self.handle_time / 60))
-        text = (f"You are number {position} in line. The estimated wait is about {minutes} "
-                f"minute{'s' if minutes != 1 else ''}.")
+    def _position(self, saved: SavedSession, language: str, callback: bool) -> list[str]:
+        placement = self.placement(saved)
+        if placement.status not in ("waiting", "joining"):
+            return []  # already offered to an agent: no announcement
+        text = hold_message(placement.position, placement.estimated_wait, callback=callback)
         return [str(self.prompts.say(text, language))]
 
 

@@ -53,7 +53,8 @@ class WorkerPool:
     def __init__(self, settings: Settings, calls: CallRepository, *, host: str, port: int,
                  workers: int, kamailio: bool, run_dir: Path, grace: float | None = None,
                  python: str = sys.executable, env: Mapping[str, str] | None = None,
-                 worker_args: Sequence[str] = ()) -> None:
+                 worker_args: Sequence[str] = (),
+                 on_calls_ended: Callable[[list[str]], object] | None = None) -> None:
         if workers > 1 and not kamailio:
             raise SipError(f"{workers} workers cannot share udp port {port}; add --kamailio "
                            "(Kamailio dispatches over the workers) or use --workers 1")
@@ -68,6 +69,8 @@ class WorkerPool:
         self.python = python
         self.env = dict(env) if env is not None else None  # workers' environment (tests)
         self.worker_args = list(worker_args)  # e.g. --timing (bench)
+        #: told the ids of calls a dead worker held (the ACD frees their agents at once)
+        self.on_calls_ended = on_calls_ended
         base = socket.gethostname().split(".")[0]
         ports = [port + 1 + i for i in range(workers)] if kamailio else [port]
         self.workers = [_Worker(f"{base}-sip{i + 1}", p) for i, p in enumerate(ports)]
@@ -173,8 +176,14 @@ class WorkerPool:
 
     def _end_calls(self, worker: _Worker, outcome: str) -> list[str]:
         try:
-            return self.calls.end_open_calls(worker=worker.name, ended_at=datetime.now(UTC),
-                                             outcome=outcome)
+            ended = self.calls.end_open_calls(worker=worker.name, ended_at=datetime.now(UTC),
+                                              outcome=outcome)
         except Exception:
             log.exception("could not mark the calls of worker %s ended", worker.name)
             return []
+        if ended and self.on_calls_ended is not None:
+            try:
+                self.on_calls_ended(ended)
+            except Exception:
+                log.exception("could not reconcile the agents of worker %s", worker.name)
+        return ended

@@ -34,6 +34,8 @@ import pjsua2._pjsua2 as pjsua2_library
 from voice.compose import Services
 from voice.flows.errors import FlowNotFoundError
 from voice.sip.admission import Admission
+from voice.sip.agents import AgentCalls
+from voice.sip.callbacks import Callbacks
 from voice.sip.callstate import DeferredMedia, WorkerCall
 from voice.sip.conversation import Conversation, EventFactory
 from voice.sip.filing import RecordingFiling
@@ -71,7 +73,7 @@ class _Account(pj.Account):
             log.exception("incoming call failed")
 
 
-class MediaWorker(Transfers, RecordingFiling):
+class MediaWorker(AgentCalls, Callbacks, Transfers, RecordingFiling):
     """Runs one pjsua2 endpoint and its calls (see module docstring)."""
 
     def __init__(self, services: Services, *, host: str, port: int, name: str,
@@ -84,13 +86,14 @@ class MediaWorker(Transfers, RecordingFiling):
         self.calls: dict[str, WorkerCall] = {}
         self.rejected: dict[str, CallerLeg] = {}  # refused INVITEs until pjsua releases them
         self.outbound: dict[str, WorkerCall] = {}  # bridged-transfer legs by their key
+        self.agent_legs: dict[str, WorkerCall] = {}  # calls to agents by their leg's key
+        self.callback_legs: dict[str, Any] = {}  # both legs of each callback in progress
+        self._next_dispatch = self._next_claim = 0.0
         self._retired_legs: list[CallerLeg] = []
         self._graveyard: list[tuple[float, Any, Callable[[], Any] | None]] = []
         self.prompts = PromptCache(self.settings.prompts_dir or self.settings.data_dir / "prompts",
                                    self.settings.flows_dir, sample_rate=CLOCK_RATE)
-        self.renderer = PlanRenderer(self.prompts,
-                                     queue_position=services.call_service.queue_position,
-                                     handle_time=self.settings.queue_handle_time)
+        self.renderer = PlanRenderer(self.prompts, placement=services.call_service.placement)
         self.numbers = ServedNumbers(services.flow_catalog.served_numbers)
         self.speech = SpeechListener(self.settings.vosk_model, self.post, CLOCK_RATE)
         self._jobs = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{name}-svc")
@@ -175,6 +178,11 @@ class MediaWorker(Transfers, RecordingFiling):
             self._drain_inbox()
             self._tick(self.services.clock())
             self._outbound_timeouts()
+            if self.services.acd is not None:
+                self._poll_queues()
+                self._agent_timeouts()
+                self._poll_callbacks()
+                self._callback_timeouts()
             self._reap()
             if self.numbers.due():
                 self._jobs.submit(self.numbers.refresh)
@@ -185,7 +193,7 @@ class MediaWorker(Transfers, RecordingFiling):
                 log.info("worker %s: stopping; %d live calls get %gs to finish", self.name,
                          len(self.calls), grace)
             if drain_until is not None:
-                if not self.calls and not self.rejected:
+                if not self.calls and not self.rejected and not self.callback_legs:
                     break
                 if hard_stop is None and tick >= drain_until:
                     self._hang_up_all()
@@ -208,6 +216,10 @@ class MediaWorker(Transfers, RecordingFiling):
         self.calls.clear()
         self.rejected.clear()
         self.outbound.clear()
+        self.agent_legs.clear()
+        for leg_call in list(self.callback_legs.values()):
+            self._hang_up_leg(leg_call.agent_leg)
+        self.callback_legs.clear()
         self._retired_legs.clear()
         time.sleep(0.1)  # let the bridge finish removing ports before they are destroyed
         callbacks = [then for _at, _media, then in self._graveyard if then is not None]
@@ -328,6 +340,15 @@ class MediaWorker(Transfers, RecordingFiling):
         if key in self.outbound:
             self._outbound_event(self.outbound[key], message)
             return
+        if key in self.agent_legs:
+            self._agent_event(self.agent_legs[key], message)
+            return
+        if key in self.callback_legs:
+            self._callback_event(self.callback_legs[key], message)
+            return
+        if kind == "callback":
+            self._start_callback(message[2])
+            return
         call = self.calls.get(key)
         if call is None:
             if kind == "state" and message[2] == pj.PJSIP_INV_STATE_DISCONNECTED:
@@ -347,8 +368,13 @@ class MediaWorker(Transfers, RecordingFiling):
             self._media_ready(call)
         elif kind == "plan":
             call.busy = False
-            self._apply(call, parse_plan(message[2]))
+            plan = parse_plan(message[2])
+            if plan.get("steps") and call.agent is not None and not call.agent.bridged:
+                self._drop_agent(call)  # the flow moved on (max_wait) while an agent rang
+            self._apply(call, plan)
             self._pump(call)
+        elif kind == "offer":
+            self._offered(call, message[2])
         elif kind == "digit":
             call.key_at = time.monotonic()
             call.conversation.digit(message[2], now)
@@ -506,6 +532,7 @@ class MediaWorker(Transfers, RecordingFiling):
         if call.outbound is not None:
             with contextlib.suppress(pj.Error):
                 call.outbound.hangup(pj.CallOpParam(True))
+        self._drop_agent(call)
         if call.media is not None:
             call.media.close()
         self.speech.stop(call.key)
@@ -560,7 +587,8 @@ class MediaWorker(Transfers, RecordingFiling):
                 if then is not None:
                     then()
         for key, call in list(self.calls.items()):
-            if call.dead and not call.busy and not call.jobs and call.outbound is None:
+            if call.dead and not call.busy and not call.jobs and call.outbound is None \
+                    and call.agent is None:
                 del self.calls[key]
                 leg, call.leg, call.media = call.leg, None, None  # type: ignore[assignment]
                 self._release(leg)

@@ -23,6 +23,11 @@ except SettingsError as _exc:
 _host = f"[{_settings.web_host}]" if ":" in _settings.web_host else _settings.web_host
 bind = [f"{_host}:{_settings.web_port}"]
 workers = _settings.web_workers
+# Threads per worker: each agent desktop keeps one live stream (Server-Sent Events) open, so a
+# sync worker per request would be used up by two agents. Sixteen threads per worker serve
+# the desktops of a small team plus the webhooks and pages around them.
+worker_class = "gthread"
+threads = 16
 wsgi_app = "voice.app:create_app()"
 preload_app = False
 loglevel = _settings.log_level.lower()

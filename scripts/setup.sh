@@ -5,6 +5,7 @@
 #   ensure_python_venv   python3 + the venv module (Debian's python3-venv)
 #   ensure_project_venv  .venv with this project installed editable, with test extras
 #   ensure_postgresql    a PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database
+#   ensure_browser       Debian's Chromium, which the browser tests drive through Playwright
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -138,4 +139,11 @@ ensure_telephony_tools() {
     if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
         systemctl stop kamailio || true
     fi
+}
+
+# The web pages' browser tests drive Debian's Chromium (/usr/bin/chromium) with Playwright
+# (a Python package from the test extra); `playwright install` and its downloaded browsers
+# are never used.
+ensure_browser() {
+    [ -x /usr/bin/chromium ] || apt_install chromium
 }

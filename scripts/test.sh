@@ -11,6 +11,7 @@ source scripts/setup.sh
 ensure_project_venv
 ensure_postgresql
 ensure_telephony_tools
+ensure_browser
 
 log "ruff check"
 .venv/bin/ruff check voice webhooks tests bench

@@ -9,7 +9,12 @@ dates, Twilio error objects ``{code, message, more_info, status}``):
 - ``POST .../Calls/{CallSid}/Recordings/{Sid}.json``: ``Status=paused|in-progress|stopped``;
 - ``GET /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json``: the recording's metadata;
 - ``GET /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.wav``: its audio, a generated
-  8 kHz 16-bit WAV (two channels for a dual recording: a different tone on each).
+  8 kHz 16-bit WAV (two channels for a dual recording: a different tone on each);
+- ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json``: modify a live call
+  (``Url``/``Method``: leave the current TwiML for that URL; ``Status=completed|canceled``);
+- ``POST /2010-04-01/Accounts/{AccountSid}/Calls.json``: place an outbound call (``To``
+  ``client:ID``, a SIP URI or a number; ``From``; ``Url``; ``StatusCallback``...), 201 with
+  a new CallSid (:meth:`FakeTwilioApi.placed_calls`).
 
 Every request needs HTTP basic auth with the fake's account sid and auth token (401
 otherwise) and is kept in :attr:`FakeTwilioApi.requests` for tests to assert on. Tests can
@@ -94,7 +99,10 @@ class FakeTwilioApi:
                  methods=["POST"]),
             Rule(f"{_BASE}/Recordings/<sid>.json", endpoint="fetch", methods=["GET"]),
             Rule(f"{_BASE}/Recordings/<sid>.wav", endpoint="media", methods=["GET"]),
+            Rule(f"{_BASE}/Calls/<call>.json", endpoint="modify_call", methods=["POST"]),
+            Rule(f"{_BASE}/Calls.json", endpoint="place_call", methods=["POST"]),
         ])
+        self.calls: dict[str, dict[str, Any]] = {}  # placed by the service: sid -> form
 
     # ---- what tests use -------------------------------------------------------------
 
@@ -136,6 +144,16 @@ class FakeTwilioApi:
     def requests_to(self, suffix: str, method: str = "POST") -> list[RecordedRequest]:
         """The recorded requests whose path ends with ``suffix``."""
         return [r for r in self.requests if r.method == method and r.path.endswith(suffix)]
+
+    def redirects(self, call_sid: str) -> list[str]:
+        """The URLs the service moved live call ``call_sid`` to, in order."""
+        return [r.form["Url"] for r in self.requests_to(f"/Calls/{call_sid}.json")
+                if "Url" in r.form]
+
+    def placed_calls(self) -> list[tuple[str, dict[str, str]]]:
+        """The outbound calls the service placed: (CallSid, request form), in order."""
+        with self._lock:
+            return [(sid, dict(form)) for sid, form in self.calls.items()]
 
     # ---- WSGI -----------------------------------------------------------------------
 
@@ -215,6 +233,41 @@ class FakeTwilioApi:
             return _error(404, 20404, f"The requested resource Recording {sid} was not found")
         return Response(recording.media, status=200, content_type="audio/x-wav")
 
+    def _modify_call(self, request: Request, call: str) -> Response:
+        with self._lock:
+            if not call.startswith("CA") or call in self._ended_calls:
+                return _error(404, 20404, f"The requested resource Call {call} was not found")
+        url, status = request.form.get("Url"), request.form.get("Status")
+        if url is None and status is None and request.form.get("Twiml") is None:
+            return _error(400, 21220, "Invalid call state: give Url, Twiml or Status")
+        if url is not None and not url.startswith(("http://", "https://")):
+            return _error(400, 21205, f"Url is not a valid URL: {url}")
+        if request.form.get("Method", "POST") not in ("GET", "POST"):
+            return _error(400, 21222, "Method must be GET or POST")
+        if status is not None and status not in ("canceled", "completed"):
+            return _error(400, 21218, f"Status '{status}' is not canceled or completed")
+        return _json(200, self._call_resource(call, {}, "in-progress"))
+
+    def _place_call(self, request: Request) -> Response:
+        form = {key: request.form.get(key, "") for key in request.form}
+        to, from_ = form.get("To", ""), form.get("From", "")
+        if not to.startswith(("client:", "sip:", "+")):
+            return _error(400, 21201, f"Invalid 'To' {to!r}: a number, client:ID or sip:URI")
+        if not from_.startswith(("+", "client:")) and not from_.isdigit():
+            return _error(400, 21212, f"Invalid 'From' {from_!r}: a number you own")
+        if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
+            return _error(400, 21205, "Url, Twiml or ApplicationSid is required")
+        for key in ("Url", "StatusCallback"):
+            if form.get(key) and not form[key].startswith(("http://", "https://")):
+                return _error(400, 21205, f"{key} is not an absolute URL")
+        events = request.form.getlist("StatusCallbackEvent")
+        if any(e not in ("initiated", "ringing", "answered", "completed") for e in events):
+            return _error(400, 21626, f"Invalid StatusCallbackEvent {events}")
+        sid = "CA" + secrets.token_hex(16)
+        with self._lock:
+            self.calls[sid] = {**form, "StatusCallbackEvent": " ".join(events)}
+        return _json(201, self._call_resource(sid, form, "queued"))
+
     # ---- helpers --------------------------------------------------------------------
 
     def _new_recording(self, call_sid: str, channels: int, status: str,
@@ -228,6 +281,18 @@ class FakeTwilioApi:
         with self._lock:
             self.recordings[recording.sid] = recording
         return recording
+
+    def _call_resource(self, sid: str, form: dict[str, str], status: str) -> dict[str, Any]:
+        """A call as Twilio's JSON represents it."""
+        stamp = format_datetime(datetime.now(UTC), usegmt=True)
+        return {
+            "sid": sid, "account_sid": self.account_sid, "api_version": "2010-04-01",
+            "to": form.get("To"), "from": form.get("From"), "status": status,
+            "direction": "outbound-api" if form else "inbound", "date_created": stamp,
+            "date_updated": stamp, "start_time": None, "end_time": None, "duration": None,
+            "parent_call_sid": None, "price": None, "price_unit": "USD",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+        }
 
     def _resource(self, recording: FakeRecording) -> dict[str, Any]:
         """The recording as Twilio's JSON represents it."""

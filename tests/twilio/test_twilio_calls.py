@@ -31,7 +31,8 @@ def test_menu_by_key_to_billing_with_pin_then_queue(twilio_app, line: TwilioLine
         in first
     assert 'input="dtmf speech"' in first and 'hints="billing,support,payment,claims,' \
         'espanol,agent"' in first and 'actionOnEmptyResult="true"' in first
-    assert "You are number 1 in line. The estimated wait is about 3 minutes." in line.heard
+    assert ("You are number 1 in line. All our agents are busy right now. Please stay on "
+            "the line.") in line.heard  # nobody staffs billing
     assert [step for step in _path(twilio_app)] == [
         ("greeting", "said"), ("hours", "open"), ("main_menu", "1"), ("auth", "verified"),
         ("crm", "ok"), ("vip", "if customer.tier == 'gold' or vars.crm.vip"),
@@ -93,8 +94,8 @@ def test_queue_hold_reannounces_and_times_out_to_voicemail(twilio_app, line) -> 
     line.run(["0", "wait:200", "wait:200", "wait:250"])
     holds = [r for r in line.replies if "/twilio/queue?" in r]
     assert len(holds) >= 3
-    assert line.heard.count("You are number 1 in line. The estimated wait is about "
-                            "3 minutes.") >= 1
+    assert line.heard.count("You are number 1 in line. All our agents are busy right now. "
+                            "Please stay on the line.") >= 1
     assert ("agents", "timeout") in _path(twilio_app)
     assert ("voicemail", "recorded") in _path(twilio_app)
 
@@ -104,7 +105,8 @@ def test_second_caller_in_the_same_queue_hears_position_two(twilio_app, clock) -
     first.run(["0"], max_redirects=1)
     second = TwilioLine(twilio_app.test_client(), clock, call_sid="CA" + "b" * 32)
     second.run(["0"], max_redirects=1)
-    assert "You are number 2 in line. The estimated wait is about 6 minutes." in second.heard
+    assert ("You are number 2 in line. All our agents are busy right now. Please stay on "
+            "the line.") in second.heard
 
 
 def test_hang_up_mid_flow_ends_the_call_and_keeps_the_path(twilio_app, line) -> None:

@@ -3,14 +3,19 @@
 ``TwilioLine`` posts form requests signed with the real ``twilio`` RequestValidator, parses
 each TwiML reply and does what Twilio would: speaks ``<Say>`` (recorded as heard), posts a
 ``<Gather>``'s action with ``Digits``/``SpeechResult`` (or nothing, as
-``actionOnEmptyResult``), follows ``<Redirect>``, posts ``<Record>`` and ``<Dial>`` actions,
-and sends the status callback when the call ends. The clock is frozen and moved on by
-the test.
+``actionOnEmptyResult``; without it, no input falls through to the next verb), follows
+``<Redirect>``, posts ``<Record>`` and ``<Dial>`` actions, and sends the status callback when
+the call ends. A ``<Dial>`` also sends its nouns' ``statusCallback`` events (``answered`` as
+``CallStatus=in-progress``, ``completed``) and, when it records and ``cloud`` (the fake REST
+API) is set, makes the recording there and posts its ``recordingStatusCallback``.
+:meth:`TwilioLine.goto` is Twilio fetching a URL for the call: a REST redirect of a live
+call, or an outbound call that was answered. The clock is frozen and moved on by the test.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -18,12 +23,15 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+from fakes.twilio_api import FakeTwilioApi
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://voice.example.test"
 TUESDAY_10AM_NY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+#: inputs that make the next <Dial> end this way (otherwise it is answered: "completed")
+DIAL_OUTCOMES = ("busy", "no-answer", "failed", "canceled")
 
 
 class Clock:
@@ -57,6 +65,10 @@ class TwilioLine:
     ended: bool = False
     redirects: int = 0
     token: str = TOKEN
+    status_url: str = "/twilio/status"
+    cloud: FakeTwilioApi | None = None
+    #: each <Dial> followed: (DialCallStatus, the dialled leg's CallSid)
+    dialed: list[tuple[str, str]] = field(default_factory=list)
 
     def post(self, url: str, params: dict[str, str], *, signature: str | None = None):
         parts = urlsplit(url)
@@ -86,6 +98,14 @@ class TwilioLine:
         while document is not None and not self.ended:
             document = self.follow(document, todo, max_redirects)
 
+    def goto(self, url: str, inputs: list[str] | None = None, *,
+             max_redirects: int = 50) -> None:
+        """Twilio fetches ``url`` for this call (REST redirect, answered outbound call)."""
+        todo = list(inputs or [])
+        document = self.parse(self.post(url, {}))
+        while document is not None and not self.ended:
+            document = self.follow(document, todo, max_redirects)
+
     def follow(self, document: ET.Element, todo: list[str], max_redirects: int):
         for verb in document:
             if verb.tag == "Say":
@@ -94,6 +114,11 @@ class TwilioLine:
                 for prompt in verb:
                     if prompt.tag == "Say":
                         self.heard.append(prompt.text or "")
+                if verb.get("actionOnEmptyResult") != "true" and (
+                        not todo or todo[0] == "timeout" or todo[0].startswith("wait:")):
+                    if todo and todo[0] == "timeout":
+                        todo.pop(0)
+                    continue  # no input: Twilio goes on with the next verb
                 if not todo:
                     return None  # the test stops the call here
                 token = todo.pop(0)
@@ -111,10 +136,7 @@ class TwilioLine:
                     "RecordingSid": "RE" + "1" * 32, "RecordingDuration": "12",
                     "RecordingUrl": "https://api.twilio.com/rec/RE1"}))
             elif verb.tag == "Dial":
-                status = todo.pop(0) if todo and todo[0] in ("busy", "no-answer",
-                                                            "failed") else "completed"
-                self.clock.advance(30)
-                return self.parse(self.post(verb.get("action"), {"DialCallStatus": status}))
+                return self.dial(verb, todo)
             elif verb.tag == "Redirect":
                 self.redirects += 1
                 if self.redirects > max_redirects:
@@ -132,9 +154,41 @@ class TwilioLine:
         self.hang_up()  # Twilio ends the call when the TwiML runs out
         return None
 
+    def dial(self, verb: ET.Element, todo: list[str]):
+        """Ring the nouns; answered ("completed") unless the next input says otherwise."""
+        status = todo.pop(0) if todo and todo[0] in DIAL_OUTCOMES else "completed"
+        leg = "CA" + secrets.token_hex(16)
+        nouns = [noun for noun in verb if noun.tag in ("Client", "Sip", "Number")]
+        answered = status == "completed"
+        if answered:
+            self._noun_status(nouns, leg, "answered", "in-progress")
+        self.clock.advance(30)
+        self._noun_status(nouns, leg, "completed", status)
+        record = verb.get("record", "")
+        if answered and record.startswith("record-from-answer") and self.cloud is not None:
+            channels = 2 if record.endswith("dual") else 1
+            sid = self.cloud.add_recording(self.call_sid, channels=channels)
+            response = self.post(verb.get("recordingStatusCallback") or "", {
+                "RecordingSid": sid, "RecordingUrl": self.cloud.recording_url(sid),
+                "RecordingStatus": "completed", "RecordingChannels": str(channels),
+                "RecordingDuration": "2", "RecordingSource": "DialVerb"})
+            assert response.status_code == 204, response.data
+        self.dialed.append((status, leg))
+        return self.parse(self.post(verb.get("action"), {"DialCallStatus": status,
+                                                         "DialCallSid": leg}))
+
+    def _noun_status(self, nouns: list[ET.Element], leg: str, event: str,
+                     status: str) -> None:
+        for noun in nouns:
+            url = noun.get("statusCallback")
+            if url and event in (noun.get("statusCallbackEvent") or "completed").split():
+                response = self.post(url, {"CallSid": leg, "ParentCallSid": self.call_sid,
+                                           "CallStatus": status})
+                assert response.status_code == 204, response.data
+
     def hang_up(self) -> None:
-        response = self.post("/twilio/status", {"CallStatus": "completed",
-                                                "CallDuration": "60"})
+        response = self.post(self.status_url, {"CallStatus": "completed",
+                                               "CallDuration": "60"})
         assert response.status_code == 204, response.data
         self.ended = True
 

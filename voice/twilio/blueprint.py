@@ -3,9 +3,11 @@
 Routes (all POST, all signature-checked against ``VOICE_PUBLIC_URL`` + path + query):
 ``/twilio/voice`` (a call arrives; ``?flow=ID`` overrides the number's flow), ``/twilio/gather``
 (keys, speech or nothing), ``/twilio/record`` (voicemail done), ``/twilio/dial`` (transfer
-result), ``/twilio/queue`` (the hold loop), ``/twilio/status`` (call progress and end) and
-``/twilio/recording-status`` (a recording is ready to fetch). ``GET /media/prompts/<file>``
-serves flow prompt audio to Twilio's ``<Play>`` (Twilio does not sign media fetches).
+result), ``/twilio/queue`` (the hold loop: position, the callback key, and the agent's
+``<Dial>`` as soon as the caller is offered to one), ``/twilio/status`` (call progress and
+end) and ``/twilio/recording-status`` (a recording is ready to fetch). ``GET
+/media/prompts/<file>`` serves flow prompt audio to Twilio's ``<Play>`` (Twilio does not sign
+media fetches). The agent hand-off's webhooks are in ``voice.twilio.agent_routes``.
 
 This module only translates: form fields become engine events, actions become TwiML, and
 the call service does the work.
@@ -18,12 +20,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request, send_from_directory
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from voice.acd.estimate import hold_message
 from voice.calls.sessions import SavedSession
 from voice.ivr import actions as act
 from voice.ivr import events as ev
 from voice.recordings.errors import RecordingsError
+from voice.twilio.agents import AgentTwiml, flow_records, ringable
 from voice.twilio.twiml import TwimlBuilder
 from voice.web import services
 
@@ -149,11 +153,21 @@ def dial() -> Response:
 
 @bp.post("/twilio/queue")
 def queue() -> Response:
-    """The hold loop: announce the position, hold, come back; max_wait ends it."""
+    """The hold loop: ring the agent once offered, else announce, hold and come back; a key
+    (the callback offer's 1) goes to the flow; max_wait ends it.
+
+    ``resume`` (set when the call comes back from ringing an agent) keeps the reply cache
+    of a repeated delivery from answering with an earlier round's reply.
+    """
     svc = services()
     n = int(_number("n", args=True))
+    digits = request.form.get("Digits", "")
+    resume = request.args.get("resume", "")
 
     def event(saved: SavedSession) -> ev.Event | None:
+        wait = saved.state.wait
+        if digits and not saved.ended and wait is not None and wait.kind == "queue":
+            return ev.DigitsReceived(at=svc.clock(), digits=digits)
         timer = svc.call_service.due_timer(saved)
         return ev.TimerFired(at=svc.clock(), timer=timer) if timer else None
 
@@ -161,27 +175,39 @@ def queue() -> Response:
         wait = saved.state.wait
         if actions or saved.ended or wait is None or wait.kind != "queue":
             return _builder().render(actions, saved)
+        offer = ringable(svc.call_service.placement(saved))
+        if offer is not None:
+            return AgentTwiml(svc.settings.public_url).dial(offer, record=flow_records(saved))
         return hold(saved, n)
 
-    return _continue(f"queue:{n}", event, render)
+    return _continue(f"queue:{n}:{resume}" if resume else f"queue:{n}", event, render)
 
 
 def hold(saved: SavedSession, n: int) -> str:
-    """Position (every third round when asked for), hold music or a pause, then again."""
+    """Position (every third round when asked for), hold music or a pause, then again.
+
+    When the queue offers callbacks, the round is a ``<Gather>`` of one key around the
+    announcement and the music, so 1 can be pressed at any time (no key: the loop goes on).
+    """
     svc = services()
     info = saved.adapter.get("queue") or {}
     reply = VoiceResponse()
+    callback = bool(info.get("callback"))
+    target: VoiceResponse | Gather = reply
+    if callback:
+        target = Gather(num_digits=1, timeout=1, finish_on_key="", method="POST",
+                        action=_builder().url("/twilio/queue", call=saved.call_id, n=n + 1))
+        reply.append(target)
     language = str(saved.state.vars.get("language") or "en-US")
-    if info.get("announce", True) and n % 3 == 0:
-        position = svc.call_service.queue_position(saved) or 1
-        minutes = max(1, round(position * svc.settings.queue_handle_time / 60))
-        reply.say(f"You are number {position} in line. The estimated wait is about "
-                  f"{minutes} minute{'s' if minutes != 1 else ''}.", language=language)
+    if (info.get("announce", True) or callback) and n % 3 == 0:
+        placement = svc.call_service.placement(saved)
+        target.say(hold_message(placement.position, placement.estimated_wait,
+                                callback=callback), language=language)
     if info.get("music"):
-        reply.play(_builder().prompt_url(str(info["music"])))
+        target.play(_builder().prompt_url(str(info["music"])))
     else:
-        reply.say("Please stay on the line.", language=language)
-        reply.pause(length=HOLD_SECONDS)
+        target.say("Please stay on the line.", language=language)
+        target.pause(length=HOLD_SECONDS)
     reply.redirect(_builder().url("/twilio/queue", call=saved.call_id, n=n + 1),
                    method="POST")
     return str(reply)
@@ -217,7 +243,8 @@ def recording_status() -> Response:
         svc.recording_service.store_twilio_recording(
             call_id=call_id, recording_sid=sid, recording_url=url, kind=kind,
             channels=int(_number("RecordingChannels", default=2)),
-            duration_s=_number("RecordingDuration"))
+            duration_s=_number("RecordingDuration"),
+            agent=request.args.get("agent") or None, queue=request.args.get("queue") or None)
     except RecordingsError as exc:
         # 503: Twilio retries the callback later; the recording stays in Twilio meanwhile
         log.error("call %s: recording %s not stored: %s", call_id, sid, exc)

@@ -2,8 +2,10 @@
 
 ``StartRecording`` starts a dual-channel recording of the live call (its status callback
 brings the finished file in); ``PauseRecording``/``ResumeRecording`` bracket sensitive
-input so the digits are never recorded. A REST failure is logged with the call id and the
-call goes on: a missing recording must not cost the caller their call.
+input so the digits are never recorded; :meth:`TwilioRecordingHook.stop` ends it when an
+agent answers (the ``<Dial>`` records the conversation, see ``voice.twilio.agents``). A
+REST failure is logged with the call id and the call goes on: a missing recording must not
+cost the caller their call.
 """
 
 from __future__ import annotations
@@ -34,9 +36,22 @@ class TwilioRecordingHook:
                 saved.adapter["recording_sid"] = self.control.start(
                     call, status_callback=self.urls.url("/twilio/recording-status",
                                                         call=call, kind="call"))
+            elif saved.adapter.get("recording_stopped"):
+                return
             elif isinstance(action, act.PauseRecording) and sid:
                 self.control.pause(call, sid)
             elif isinstance(action, act.ResumeRecording) and sid:
                 self.control.resume(call, sid)
         except TwilioApiError as exc:
             log.error("call %s: %s failed: %s", call, type(action).__name__, exc)
+
+    def stop(self, saved: SavedSession) -> None:
+        """Stop the call's whole-call recording for good (Twilio completes and files it)."""
+        sid = saved.adapter.get("recording_sid")
+        if not sid or saved.adapter.get("recording_stopped"):
+            return
+        try:
+            self.control.stop(saved.call_id, sid)
+            saved.adapter["recording_stopped"] = True
+        except TwilioApiError as exc:
+            log.error("call %s: stopping recording %s failed: %s", saved.call_id, sid, exc)

@@ -1,9 +1,11 @@
 """Twilio's REST API as this service uses it: a configured client and live-call recording.
 
-Owns two things. :func:`make_twilio_client` builds the ``twilio`` package's ``Client`` from
-:class:`~voice.settings.Settings` (account sid, auth token, a request timeout that fits inside
-a webhook, and the API location). :class:`TwilioRecordingControl` starts, pauses and resumes
-the dual-channel recording of a live call. Every failure (an error answer, no answer, a
+Owns three things. :func:`make_twilio_client` builds the ``twilio`` package's ``Client``
+from :class:`~voice.settings.Settings` (account sid, auth token, a request timeout that fits
+inside a webhook, and the API location). :class:`TwilioRecordingControl` starts, pauses,
+resumes and stops the dual-channel recording of a live call. :class:`TwilioCallControl` moves
+a live call to new TwiML (a queued caller to their agent) and places the outbound call that
+rings an agent for a callback. Every failure (an error answer, no answer, a
 malformed answer) comes out as :class:`~voice.twilio.errors.TwilioApiError` so the webhook
 code can log it and keep the caller's call going. It must not decide *when* to record (the
 flow does) and never downloads audio (``voice.recordings.service`` does).
@@ -40,7 +42,7 @@ TWILIO_API_URL = "https://api.twilio.com"
 # Webhook code waits for these calls and Twilio gives a webhook 15 s in all.
 REST_TIMEOUT_S = 5.0
 
-__all__ = ["REST_TIMEOUT_S", "TwilioRecordingControl", "make_twilio_client"]
+__all__ = ["REST_TIMEOUT_S", "TwilioCallControl", "TwilioRecordingControl", "make_twilio_client"]
 
 
 def make_twilio_client(settings: Settings, *, timeout: float = REST_TIMEOUT_S) -> Client:
@@ -106,6 +108,40 @@ class TwilioRecordingControl:
         # PauseBehavior only means something when pausing, so it is not sent here.
         with _translate_errors(f"resume recording {recording_sid} of call {call_sid}"):
             self._client.calls(call_sid).recordings(recording_sid).update(status="in-progress")
+
+    def stop(self, call_sid: str, recording_sid: str) -> None:
+        """Stop the recording for good; Twilio then completes it and calls its callback."""
+        with _translate_errors(f"stop recording {recording_sid} of call {call_sid}"):
+            self._client.calls(call_sid).recordings(recording_sid).update(status="stopped")
+
+
+class TwilioCallControl:
+    """Redirects live calls and places outbound calls (the agent hand-off)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def redirect(self, call_sid: str, url: str) -> None:
+        """Make live call ``call_sid`` leave its current TwiML at once and POST to ``url``."""
+        with _translate_errors(f"redirect call {call_sid}"):
+            self._client.calls(call_sid).update(url=url, method="POST")
+
+    def place(self, *, to: str, from_: str, url: str, status_callback: str,
+              timeout: int) -> str:
+        """Call ``to`` (``client:ID``, a SIP URI or a number) from ``from_``; return its
+        CallSid. Twilio POSTs ``url`` for TwiML when it is answered and ``status_callback``
+        when it is answered and when it ends (``CallStatus`` completed, no-answer, busy...).
+        """
+        action = f"call {to}"
+        with _translate_errors(action):
+            call = self._client.calls.create(
+                to=to, from_=from_, url=url, method="POST", status_callback=status_callback,
+                status_callback_event=["answered", "completed"],
+                status_callback_method="POST", timeout=timeout)
+        if not call.sid:
+            raise TwilioApiError(action, "the answer carried no call sid", status=201,
+                                 hint="check VOICE_TWILIO_API_URL")
+        return call.sid
 
 
 class _RebasedHttpClient(TwilioHttpClient):

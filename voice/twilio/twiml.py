@@ -60,7 +60,8 @@ class TwimlBuilder:
             elif isinstance(action, act.Enqueue):
                 saved.adapter["queue"] = {"name": action.queue,
                                           "announce": action.announce_position,
-                                          "music": action.music}
+                                          "music": action.music,
+                                          "callback": action.callback}
                 reply.redirect(self.url("/twilio/queue", call=call, n=0), method="POST")
             elif isinstance(action, act.HangUp):
                 reply.hangup()

@@ -18,6 +18,9 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from voice.acd.desktop import AgentDesktop
+from voice.acd.screenpop import OutboxEvents
+from voice.acd.service import Acd
 from voice.auth.attempts import AttemptRepository
 from voice.auth.guard import GuardedVerifier, LockoutPolicy
 from voice.auth.hashing import SecretHasher
@@ -42,6 +45,10 @@ from voice.tasks.queue import TaskQueue, make_huey
 from voice.transcripts.store import TranscriptStore
 from voice.users.repository import UserRepository
 from voice.users.service import UserService
+from webhooks.delivery import Deliverer
+from webhooks.endpoints import EndpointRepository
+from webhooks.outbox import Outbox
+from webhooks.sender import WebhookSender
 
 if TYPE_CHECKING:
     from voice.twilio.twiml import RecordingHook
@@ -74,10 +81,24 @@ class Services:
     task_queue: TaskQueue | None = None
     #: transcripts: stored, searched
     transcript_store: TranscriptStore | None = None
+    #: outbound webhook endpoints (admins: ``voice webhooks``, ``/api/webhooks``)
+    webhook_endpoints: EndpointRepository | None = None
+    #: producers add events here, inside their own transaction (``webhooks.outbox``)
+    outbox: Outbox | None = None
+    #: sends, lists and replays webhook deliveries (``webhooks.delivery``)
+    webhook_deliverer: Deliverer | None = None
+    #: first attempts right after commit (used by ``TaskQueue.webhook_queued``)
+    webhook_sender: WebhookSender | None = None
+    #: the call distributor: agents, queues, assignment, hand-off, reconciliation
+    acd: Acd | None = None
+    #: what agents' desktops show (state, screen pop, caller history)
+    agent_desktop: AgentDesktop | None = None
 
     def close(self) -> None:
         """Release connections and threads; the object must not be used afterwards."""
         self.call_service.close()
+        if self.webhook_sender is not None:
+            self.webhook_sender.close()
         self.http.close()
         if self.recording_service is not None:
             self.recording_service.close()
@@ -112,6 +133,8 @@ def build_services(settings: Settings,
     clock = clock or (lambda: datetime.now(UTC))
     key = load_or_create_key(settings.secret_key, settings.data_dir)
     box = SecretBox(key)
+    deliverer = Deliverer(sessions, box, http, clock)  # 10 s timeout per request
+    sender = WebhookSender(deliverer)
     hasher = SecretHasher(settings.auth_hash_time_cost, settings.auth_hash_memory_kib)
     attempts = AttemptRepository(sessions, key)
     customers = CustomerRepository(sessions)
@@ -123,7 +146,7 @@ def build_services(settings: Settings,
     call_service = CallService(
         catalog=catalog, calls=calls, store=SessionStore(sessions, box), verifier=verifier,
         lookups=HttpLookupService(http), lookup_budget=settings.lookup_budget, clock=clock,
-        default_flow=settings.twilio_default_flow)
+        default_flow=settings.twilio_default_flow, handle_time=settings.queue_handle_time)
     services = Services(
         settings=settings,
         engine=engine,
@@ -136,18 +159,30 @@ def build_services(settings: Settings,
         http=http,
         customer_service=CustomerService(customers, attempts, hasher, policy, clock),
         verifier=verifier,
-        task_queue=TaskQueue(make_huey(settings), TranscriptionJobs(sessions), clock),
+        task_queue=TaskQueue(make_huey(settings), TranscriptionJobs(sessions), clock,
+                             deliverer=deliverer, sender=sender),
         transcript_store=TranscriptStore(sessions),
+        webhook_endpoints=EndpointRepository(sessions, box, clock),
+        outbox=Outbox(),
+        webhook_deliverer=deliverer,
+        webhook_sender=sender,
     )
     services.user_service = UserService(UserRepository(sessions), hasher, clock)
+    queue = services.task_queue
+    assert queue is not None and services.outbox is not None
+    events = OutboxEvents(services.outbox, queue.webhook_queued)
+    calls.events = events  # call.started / call.ended with the call log's own writes
+    services.acd = Acd(sessions, services.user_service, clock, events=events,
+                       default_handle_time=settings.queue_handle_time)
+    call_service.acd = services.acd
+    queue.reconcile = services.acd.reconciler.run
+    services.agent_desktop = AgentDesktop(sessions, clock)
     twilio = not settings.missing_twilio_credentials()
     services.recording_service = RecordingService(
         RecordingRepository(sessions), settings.recordings_dir,
         make_download_client(settings) if twilio else None,
         cipher=RecordingCipher(settings.recordings_key) if settings.recordings_key else None,
         retention=RetentionPolicy(settings.retention_days, flow_repository), clock=clock)
-    queue = services.task_queue
-    assert queue is not None
     services.recording_service.on_filed = lambda info: queue.recording_filed(info.id)
     if twilio:
         from voice.twilio.recording import TwilioRecordingHook
@@ -155,6 +190,12 @@ def build_services(settings: Settings,
 
         services.recording_hook = TwilioRecordingHook(
             TwilioRecordingControl(make_twilio_client(settings)), settings.public_url)
+        # the Twilio agent hand-off: a queued caller offered to an agent leaves hold at once
+        from voice.twilio.agents import TwilioOfferHook
+        from voice.twilio.rest import TwilioCallControl
+
+        services.acd.distributor.on_offer.append(TwilioOfferHook(
+            TwilioCallControl(make_twilio_client(settings)), settings.public_url, calls))
     return services
 
 

@@ -51,6 +51,13 @@ class Settings:
     twilio_validate: bool = True
     twilio_default_flow: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    #: Twilio API key (SK...) and its secret: sign the browser softphones' access tokens
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: str | None = field(default=None, repr=False)
+    #: the TwiML App (AP...) whose Voice URL the browser softphones' outgoing calls use
+    twilio_twiml_app_sid: str | None = None
+    #: seconds a browser softphone's access token is valid (Twilio allows up to 24 hours)
+    twilio_token_ttl: int = 3600
     lookup_budget: float = 3.0
     queue_handle_time: int = 180
     #: who verifies callers: "store" (the customers table) or "http" (the CRM at auth_http_url)
@@ -70,6 +77,12 @@ class Settings:
     #: networks allowed to send calls (trunks, PBXs); others get 403
     sip_allow: tuple[str, ...] = ("127.0.0.0/8",)
     sip_grace: int = 30
+    #: where SIP callbacks dial the customer: a SIP URI template with {number} (None: SIP
+    #: callers are not called back; the queue's callback offer works on Twilio only)
+    sip_callback_uri: str | None = None
+    #: the ACD's queues (strategy, ring timeout, wrap-up...): imported by ``voice up`` for
+    #: queues not yet configured (None: no file)
+    queues_file: Path | None = None
     #: a Vosk model folder for speech menus (None: speech input is not offered on SIP calls)
     vosk_model: Path | None = None
     prompts_dir: Path | None = None
@@ -98,6 +111,14 @@ class Settings:
         return [name for name, value in (("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
                                          ("TWILIO_AUTH_TOKEN", self.twilio_auth_token))
                 if not value]
+
+    def missing_twilio_token_settings(self) -> list[str]:
+        """The variables a browser softphone's access token needs that are not set."""
+        return [name for name, value in (
+            ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+            ("VOICE_TWILIO_API_KEY_SID", self.twilio_api_key_sid),
+            ("VOICE_TWILIO_API_KEY_SECRET", self.twilio_api_key_secret),
+            ("VOICE_TWILIO_TWIML_APP_SID", self.twilio_twiml_app_sid)) if not value]
 
     @property
     def database_url_redacted(self) -> str:
@@ -160,6 +181,12 @@ def load_settings(
         "twilio_validate": _check(problems, raw("twilio_validate"), _bool),
         "twilio_default_flow": _check(problems, raw("twilio_default_flow"), _optional_text),
         "twilio_api_url": _check(problems, raw("twilio_api_url"), _http_url),
+        "twilio_api_key_sid": _check(problems, raw("twilio_api_key_sid"),
+                                     lambda r: _twilio_sid(r, "SK", "an API key SID")),
+        "twilio_api_key_secret": _check(problems, raw("twilio_api_key_secret"), _optional_text),
+        "twilio_twiml_app_sid": _check(problems, raw("twilio_twiml_app_sid"),
+                                       lambda r: _twilio_sid(r, "AP", "a TwiML App SID")),
+        "twilio_token_ttl": _check(problems, raw("twilio_token_ttl"), _token_ttl),
         "lookup_budget": _check(problems, raw("lookup_budget"), _budget),
         "queue_handle_time": _check(problems, raw("queue_handle_time"), _workers),
         "auth_verifier": _check(problems, raw("auth_verifier"), _verifier),
@@ -175,6 +202,8 @@ def load_settings(
         "sip_workers": _check(problems, raw("sip_workers"), _workers),
         "sip_allow": _check(problems, raw("sip_allow"), _networks),
         "sip_grace": _check(problems, raw("sip_grace"), _workers),
+        "sip_callback_uri": _check(problems, raw("sip_callback_uri"), _callback_uri),
+        "queues_file": _check(problems, raw("queues_file"), _optional_file),
         "vosk_model": _check(problems, raw("vosk_model"), _optional_model),
         "prompts_dir": _check(problems, raw("prompts_dir"),
                               lambda r: _sub_dir(r, data_dir, "prompts")),
@@ -444,6 +473,46 @@ def _memory_kib(raw: _Raw) -> int:
     number = _int(raw)
     if number is None or not 8 <= number <= 4 * 1024 * 1024:
         raise ValueError(f"'{raw.value}' is not an argon2 memory size in KiB (8 to 4194304)")
+    return number
+
+
+def _optional_file(raw: _Raw) -> Path | None:
+    if not raw.value.strip():
+        return None
+    path = _path(raw)
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    return path
+
+
+def _callback_uri(raw: _Raw) -> str | None:
+    value = raw.value.strip()
+    if not value:
+        return None
+    if not value.startswith(("sip:", "sips:")) or "{number}" not in value:
+        raise ValueError("must be a SIP URI template containing {number}, e.g. "
+                         "sip:{number}@trunk.example.com:5060")
+    return value
+
+
+def _twilio_sid(raw: _Raw, prefix: str, what: str) -> str | None:
+    """Empty, or a Twilio SID: ``prefix`` and 32 hex digits."""
+    text = str(raw.value).strip()
+    if not text:
+        return None
+    tail = text[2:]
+    if not text.startswith(prefix) or len(tail) != 32 or \
+            any(ch not in "0123456789abcdefABCDEF" for ch in tail):
+        raise ValueError(f"'{text[:6]}...' is not {what} ({prefix} followed by 32 hex "
+                         "digits); copy it from the Twilio console")
+    return text
+
+
+def _token_ttl(raw: _Raw) -> int:
+    number = _int(raw)
+    if number is None or not 60 <= number <= 86400:
+        raise ValueError(f"'{raw.value}' is not a token lifetime in seconds (60 to 86400, "
+                         "Twilio's limit)")
     return number
 
 

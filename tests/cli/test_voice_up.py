@@ -77,6 +77,9 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
             flows = httpx.get(f"{base}/api/flows", timeout=5).json()["flows"]
             assert flows, "voice up published no flows"
             assert all(flow["published_by"] == "voice up" for flow in flows)
+            # the demo queues are configured, and the agent desktop asks for a login
+            page = httpx.get(f"{base}/agent", timeout=5)
+            assert page.status_code == 303 and "/login" in page.headers["location"]
             deadline = time.monotonic() + STARTUP_LIMIT_S
             # `voice sip` says it is ready once its worker listens; only then ping it (a ping
             # sent earlier could take the still-free port as its own source port)
@@ -101,5 +104,7 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
     assert f"Web: http://127.0.0.1:{port}/" in text
     assert f"SIP: udp:127.0.0.1:{sip_port}" in text
     assert "/twilio/voice" in text
+    assert "Configured queues from queues.yaml: billing, support, general" in text
+    assert f"Agents: http://127.0.0.1:{port}/agent" in text
     assert "Worker: no VOICE_VOSK_MODEL" in text and "worker worker-" in text
     assert (tmp_path / "data" / "voice.db").is_file()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,11 +25,27 @@ __all__ = ["CHANNELS", "CallRecord", "CallRepository", "PathStep"]
 _REQUIRED_STEP_KEYS = ("seq", "at", "flow", "node", "type")
 
 
+class CallEventSink(Protocol):
+    """Where ``call.started``/``call.ended`` go: written in the call's own transaction."""
+
+    def call_event(self, session: Session, event_type: str, call_id: str,
+                   now: datetime) -> list[int]:
+        """Add the event to the outbox in ``session``; the ids to send after commit."""
+
+    def committed(self, ids: list[int]) -> None:
+        """The transaction holding ``ids`` committed: send them."""
+
+
 class CallRepository:
-    """Records calls and their IVR paths through sessions from ``session_factory``."""
+    """Records calls and their IVR paths through sessions from ``session_factory``.
+
+    With :attr:`events` set, starting and ending a real (not simulated) call also writes
+    ``call.started``/``call.ended`` to the webhook outbox in the same transaction.
+    """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
+        self.events: CallEventSink | None = None
 
     def start_call(
         self,
@@ -64,11 +80,17 @@ class CallRepository:
             simulated=simulated,
             worker=worker,
         )
+        ids: list[int] = []
         try:
             with self._sessions.begin() as session:
                 session.add(call)
+                if self.events is not None and not simulated:
+                    session.flush()
+                    ids = self.events.call_event(session, "call.started", call_id, started_at)
         except IntegrityError:
             raise DuplicateCallError(call_id) from None
+        if ids and self.events is not None:
+            self.events.committed(ids)
 
     def append_path(self, call_id: str, entries: Sequence[Mapping[str, Any]]) -> None:
         """Append IVR path steps (keys seq, at, flow, node, type, outcome, input, detail)."""
@@ -102,23 +124,38 @@ class CallRepository:
     def end_call(self, call_id: str, *, ended_at: datetime, outcome: str | None) -> None:
         """Mark the call ended with ``outcome`` (e.g. 'hangup', 'queued', 'transferred')."""
         _require_aware(ended_at, f"call '{call_id}': ended_at")
+        ids: list[int] = []
         with self._sessions.begin() as session:
             call = session.get(Call, call_id)
             if call is None:
                 raise CallNotFoundError(call_id)
+            first = call.ended_at is None
             call.ended_at = ended_at
             call.outcome = outcome
+            if self.events is not None and first and not call.simulated:
+                session.flush()
+                ids = self.events.call_event(session, "call.ended", call_id, ended_at)
+        if ids and self.events is not None:
+            self.events.committed(ids)
 
     def end_open_calls(self, *, worker: str, ended_at: datetime, outcome: str) -> list[str]:
         """End every call still open on media worker ``worker`` (it died); return their ids."""
         _require_aware(ended_at, f"worker '{worker}': ended_at")
+        ids: list[int] = []
         with self._sessions.begin() as session:
             open_calls = session.scalars(
                 select(Call).where(Call.worker == worker, Call.ended_at.is_(None))).all()
             for call in open_calls:
                 call.ended_at = ended_at
                 call.outcome = outcome
-            return [call.id for call in open_calls]
+            session.flush()
+            for call in open_calls:
+                if self.events is not None and not call.simulated:
+                    ids += self.events.call_event(session, "call.ended", call.id, ended_at)
+            ended = [call.id for call in open_calls]
+        if ids and self.events is not None:
+            self.events.committed(ids)
+        return ended
 
     def list_calls(self, limit: int = 50, channel: str | None = None) -> list[CallRecord]:
         """The ``limit`` most recent calls (optionally of one channel), newest first."""

@@ -20,6 +20,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from voice.acd.records import Placement
+from voice.acd.service import Acd
 from voice.auth.verifier import Verifier
 from voice.calls.repository import CallRepository
 from voice.calls.sessions import SavedSession, SessionStore
@@ -44,7 +46,8 @@ class CallService:
 
     def __init__(self, *, catalog: FlowCatalog, calls: CallRepository, store: SessionStore,
                  verifier: Verifier, lookups: HttpLookupService, lookup_budget: float,
-                 clock: Callable[[], datetime], default_flow: str | None = None) -> None:
+                 clock: Callable[[], datetime], default_flow: str | None = None,
+                 acd: Acd | None = None, handle_time: float = 180.0) -> None:
         self.catalog = catalog
         self.calls = calls
         self.store = store
@@ -53,6 +56,8 @@ class CallService:
         self.lookup_budget = lookup_budget
         self.clock = clock
         self.default_flow = default_flow
+        self.acd = acd
+        self.handle_time = handle_time
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookup")
 
     def close(self) -> None:
@@ -115,15 +120,24 @@ class CallService:
             saved.last_key, saved.last_reply = key, reply
             if self.store.save(saved, now):
                 self._log_path(saved)
+                if self.acd is not None:
+                    if saved.joined and not saved.ended:
+                        self.acd.distributor.activate(call_id)  # the screen pop has the path
+                    if saved.ended:
+                        self.acd.handoff.finished(call_id)  # the agent (if any) wraps up
                 if saved.ended:
                     self.calls.end_call(call_id, ended_at=now,
                                         outcome=saved.state.end_reason or "ended")
                 return reply
         raise RuntimeError(f"call {call_id}: could not save the session (too much contention)")
 
-    def queue_position(self, saved: SavedSession) -> int | None:
-        """The caller's place in their queue, for hold announcements."""
-        return self.store.queue_position(saved)
+    def placement(self, saved: SavedSession) -> Placement:
+        """The caller's place in their queue and estimated wait, for hold announcements."""
+        if self.acd is not None:
+            return self.acd.distributor.placement(saved.call_id)
+        position = self.store.queue_position(saved)
+        return Placement(status="waiting", position=position,
+                         estimated_wait=(position or 1) * self.handle_time)
 
     def due_timer(self, saved: SavedSession) -> str | None:
         """The name of a timer that has run out, if any."""
@@ -171,9 +185,21 @@ class CallService:
             elif isinstance(action, act.Enqueue):
                 saved.queue, saved.queue_priority, saved.enqueued_at = \
                     action.queue, action.priority, now
+                if self.acd is not None:
+                    call = saved.state.call
+                    self.acd.distributor.enqueue(
+                        saved.call_id, action.queue, channel=str(call.get("channel") or "sip"),
+                        from_number=str(call.get("from") or ""), priority=action.priority,
+                        skills=action.skills)
+                    saved.joined = True
                 media.append(action)
             elif isinstance(action, act.Dequeue):
                 saved.queue = saved.queue_priority = saved.enqueued_at = None
+                if self.acd is not None:
+                    self.acd.distributor.leave(saved.call_id, action.reason)
+            elif isinstance(action, act.RequestCallback):
+                if self.acd is not None:
+                    self.acd.handoff.request_callback(saved.call_id, action.number)
             elif isinstance(action, act.EmitEvent):
                 log.info("call %s: event %s", saved.call_id, action.type)
             else:

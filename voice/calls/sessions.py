@@ -39,6 +39,8 @@ class SavedSession:
     ended: bool = False
     #: path steps finished by the request in progress, for the call log (never stored here)
     unlogged: list[dict[str, Any]] = field(default_factory=list)
+    #: the request in progress put the caller in a queue: offer them once the path is logged
+    joined: bool = False
 
 
 class SessionStore:

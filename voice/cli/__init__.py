@@ -11,16 +11,19 @@ from __future__ import annotations
 import click
 
 from voice import __version__
+from voice.cli.agents import agents, queues
 from voice.cli.calls import calls
 from voice.cli.customers import customers
 from voice.cli.db import db
 from voice.cli.flows import flows
 from voice.cli.recordings import recordings
 from voice.cli.sip import sip
+from voice.cli.softphone import softphone
 from voice.cli.speech import models, transcribe
 from voice.cli.transcripts import transcripts
 from voice.cli.users import users
 from voice.cli.web import up, web
+from voice.cli.webhooks import webhooks
 from voice.cli.worker import worker
 
 
@@ -43,6 +46,10 @@ main.add_command(worker)
 main.add_command(users)
 main.add_command(transcribe)
 main.add_command(models)
+main.add_command(webhooks)
+main.add_command(agents)
+main.add_command(queues)
+main.add_command(softphone)
 
 
 @main.command("secret-key")

@@ -19,6 +19,7 @@ import click
 
 from voice.cli.common import fail, load_settings_or_exit, reports_errors
 from voice.compose import Services, build_services
+from voice.errors import VoiceError
 from voice.flows.catalog import publish_flows
 from voice.flows.errors import FlowValidationError
 from voice.settings import PROJECT_ROOT, Settings
@@ -54,10 +55,15 @@ def up() -> None:
     click.echo(f"Database: {settings.database_url_redacted} (schema {revision})")
     with build_services(settings) as services:
         _publish_flows(services)
+        _import_queues(services)
     click.echo(
         f"Web: http://{_browsable_host(settings)}:{settings.web_port}/  "
         "health: /healthz  flows: /api/flows"
     )
+    click.echo(f"Agents: http://{_browsable_host(settings)}:{settings.web_port}/agent (add one "
+               "with 'voice agents add NAME --queues billing,support,general'; headset "
+               f"softphone: 'voice softphone --user NAME --server "
+               f"http://{_browsable_host(settings)}:{settings.web_port}')")
     click.echo(f"Twilio: Voice URL {settings.public_url}/twilio/voice, status callback "
                f"{settings.public_url}/twilio/status"
                + ("" if settings.twilio_auth_token else
@@ -103,6 +109,21 @@ def _publish_flows(services: Services) -> None:
         click.echo(f"Published flow {info.flow_id} v{info.version} ({info.sha256[:12]})")
     if result.unchanged:
         click.echo(f"Unchanged flows: {', '.join(result.unchanged)}")
+
+
+def _import_queues(services: Services) -> None:
+    """Configure the queues of ``VOICE_QUEUES_FILE`` not configured yet (a bad file is
+    reported and skipped: the queues keep their current settings)."""
+    path = services.settings.queues_file
+    if path is None or services.acd is None:
+        return
+    try:
+        names = services.acd.queues.import_file(path, only_new=True)
+    except VoiceError as exc:
+        click.echo(f"Queues in {path} were not imported: {exc}", err=True)
+        return
+    if names:
+        click.echo(f"Configured queues from {path.name}: {', '.join(names)}")
 
 
 def _browsable_host(settings: Settings) -> str:

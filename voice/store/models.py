@@ -4,9 +4,13 @@ Owns the tables ``flows``, ``flow_versions``, ``calls``, ``call_events`` (the IV
 ``recordings`` (audio files of calls and voicemails), ``customers`` + ``customer_phones``
 (who ``authenticate`` verifies; secrets only as argon2 hashes), ``auth_attempts`` (the audit
 of every verification, which lockouts are computed from), ``users`` (staff logins and API
-keys), ``transcripts`` + ``transcript_segments`` (what was said, per channel, with word
-times) and ``transcription_jobs`` (the durable state of each transcription), and the column type
-:class:`UtcDateTime`, which stores every timestamp in UTC and always hands back
+keys), ``agents`` + ``agent_queues`` + ``agent_sessions`` (agents, the queues
+they answer and their state history), ``queues`` + ``queue_entries`` (the ACD: configured
+queues and each caller's stay), ``call_dispositions`` (agents' notes after calls),
+``transcripts`` + ``transcript_segments`` (what was said, per channel, with word times),
+``transcription_jobs`` (the durable state of each transcription),
+``webhook_endpoints`` + ``webhook_deliveries`` (outbound webhooks, their outbox), and the
+column type :class:`UtcDateTime`, which stores every timestamp in UTC and always hands back
 timezone-aware UTC datetimes, on SQLite (which has no time zone type) as well as on
 PostgreSQL. Every change here needs a matching Alembic revision under ``migrations/``;
 ``tests/store/test_migrations.py`` fails when the two disagree. Models carry no behaviour:
@@ -311,6 +315,126 @@ class User(Base):
     created_at: Mapped[datetime]
 
 
+class Agent(Base):
+    """An agent: a user with the agent role, how to reach them, and their ACD state.
+
+    ``state`` is offline, available, reserved (ringing), on_call, wrap_up or away. The ACD
+    moves it only with conditional UPDATEs (``voice.acd``), so two callers never get one
+    agent. ``idle_since`` orders "longest idle"; ``after_call`` is the state an agent asked
+    for while busy, taken when the call (and wrap-up) ends.
+    """
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    extension: Mapped[str | None] = mapped_column(String(32))
+    contact_uri: Mapped[str | None] = mapped_column(String(NUMBER_LENGTH))
+    registered_contact: Mapped[str | None] = mapped_column(String(NUMBER_LENGTH))
+    twilio_identity: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    skills: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    state_reason: Mapped[str | None] = mapped_column(String(100))
+    state_since: Mapped[datetime]
+    after_call: Mapped[str | None] = mapped_column(String(16))
+    after_call_reason: Mapped[str | None] = mapped_column(String(100))
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    wrap_up_until: Mapped[datetime | None]
+    idle_since: Mapped[datetime | None]
+    last_offered_at: Mapped[datetime | None]
+
+
+class AgentQueue(Base):
+    """Which queues an agent answers."""
+
+    __tablename__ = "agent_queues"
+
+    agent_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, index=True)
+
+
+class AgentSession(Base):
+    """One stretch of an agent in one state (``ended_at`` None: the current one)."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(100))
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID_LENGTH))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class QueueSettings(Base):
+    """A configured ACD queue (a queue named by a flow but not configured uses defaults)."""
+
+    __tablename__ = "queues"
+
+    name: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    skills: Mapped[list[str]]
+    strategy: Mapped[str] = mapped_column(String(32))
+    ring_timeout: Mapped[int] = mapped_column(Integer)
+    wrap_up: Mapped[int] = mapped_column(Integer)
+    max_wait: Mapped[int | None] = mapped_column(Integer)
+    overflow: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    service_level: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class QueueEntry(Base):
+    """One caller's stay in one queue: waiting, offered to an agent, connected, then ended.
+
+    ``outcome`` says how it ended (answered, abandoned, timeout, overflow, error);
+    ``estimated_wait`` is what the caller was told on entering, kept next to the real wait
+    (``answered_at`` or ``ended_at`` minus ``enqueued_at``) so the estimate's error can be
+    measured. A callback entry keeps its place after the caller hung up.
+    """
+
+    __tablename__ = "queue_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    queue: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    from_number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    priority: Mapped[int] = mapped_column(Integer)
+    skills: Mapped[list[str]]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    enqueued_at: Mapped[datetime] = mapped_column(index=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    offered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    estimated_wait: Mapped[float | None] = mapped_column(Float)
+    callback: Mapped[bool] = mapped_column(Boolean)
+    callback_number: Mapped[str | None] = mapped_column(String(NUMBER_LENGTH))
+    tried: Mapped[list[str]]
+    holder: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+
+
+class CallDisposition(Base):
+    """What an agent wrote after a call: a disposition code and a note, against the
+    customer's account (when the caller was identified) and the call."""
+
+    __tablename__ = "call_dispositions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    disposition: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class Transcript(Base):
     """The transcript of one recording: which model made it, and how long that took."""
 
@@ -379,3 +503,80 @@ def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected
                             compare_to: object) -> bool:
     """Alembic ``include_object``: leave out the hand-made full-text search objects."""
     return not (name or "").startswith(SEARCH_INDEX_PREFIXES)
+
+
+# --- Outbound webhooks (the ``webhooks`` package) --------------------------------------------
+
+
+class WebhookEndpoint(Base):
+    """A receiver of outbound webhooks: where to POST, with which secret, which events.
+
+    ``secret_sealed`` is the ``whsec_`` signing secret sealed with ``voice.secretbox`` (it
+    must be read back to sign, so it cannot be a hash). ``events`` and ``queues`` filter what
+    it receives; an empty list means all. A disabled endpoint gets nothing new;
+    ``disabled_reason`` says who or what disabled it (an admin, or a ``410 Gone`` answer).
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]]
+    queues: Mapped[list[str]]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: the outbox row and the log of its delivery.
+
+    ``body`` is the exact JSON sent (and signed) on every attempt; ``msg_id`` is its
+    ``webhook-id``, the same on retries and replays. ``status``: pending, delivered, dead
+    (every attempt failed) or cancelled (the endpoint was disabled). A pending row is due at
+    ``next_attempt_at``; a sender claims it by setting ``lease_until`` (and ``lease_owner``)
+    with one conditional UPDATE, so two processes never send one attempt twice.
+    """
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    msg_id: Mapped[str] = mapped_column(String(64), unique=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str | None] = mapped_column(String(CALL_ID_LENGTH), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+# --- Web logins (``voice.web.login``) ---------------------------------------------------------
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt at the web login (or by HTTP Basic), without the password.
+
+    ``outcome``: succeeded, failed (wrong username or password) or refused (the username was
+    locked after too many failures, so the password was not even checked). Lockouts are
+    counted from these rows, per ``username`` as typed (known or not, so a lockout does not
+    reveal which usernames exist), which makes them hold across gunicorn workers.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

@@ -21,10 +21,12 @@ def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint and the JSON error handlers to ``app``."""
     from voice.twilio import blueprint as twilio
     from voice.web import (
+        api_agents,
         api_customers,
         api_flows,
         api_recordings,
         api_transcripts,
+        api_webhooks,
         errors,
         health,
         home,
@@ -35,6 +37,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(api_flows.bp)
     app.register_blueprint(api_customers.bp)
+    app.register_blueprint(api_agents.bp)
     app.register_blueprint(api_recordings.bp)
     app.register_blueprint(api_transcripts.bp)
+    app.register_blueprint(api_webhooks.bp)
     app.register_blueprint(twilio.bp)
+    from voice.twilio import agent_routes  # the Twilio agent hand-off's webhooks
+    from voice.web import api_twilio  # the browser softphone's Twilio token
+    app.register_blueprint(agent_routes.bp)
+    app.register_blueprint(api_twilio.bp)
+    from voice.web import agent_page, login  # pages: sign-in, agent desktop
+    app.register_blueprint(login.bp)
+    app.register_blueprint(agent_page.bp)

@@ -153,6 +153,22 @@ class Distributor:
             return Placement(status=entry.status, position=position,
                              estimated_wait=self._estimate(session, config, position, now))
 
+    def status(self, queue: str) -> dict[str, object]:
+        """A queue now: callers waiting, the longest wait (s) and its agents by state."""
+        now = self.clock()
+        with self._sessions() as session:
+            waiting, oldest = session.execute(
+                select(func.count(), func.min(QueueEntry.enqueued_at))
+                .where(QueueEntry.queue == queue,
+                       QueueEntry.status.in_(("joining", "waiting")))).one()
+            states = dict(session.execute(
+                select(Agent.state, func.count()).join(AgentQueue, AgentQueue.agent_id == Agent.id)
+                .where(AgentQueue.queue == queue).group_by(Agent.state)).all())
+        return {"waiting": int(waiting or 0),
+                "longest_wait_seconds": round((now - oldest).total_seconds(), 1)
+                if oldest is not None else 0.0,
+                "agents": {state: int(count) for state, count in sorted(states.items())}}
+
     # -- agents -------------------------------------------------------------------------
     def dispatch(self, queues: Sequence[str] | None = None) -> list[Offer]:
         """Offer waiting callers to free agents in ``queues`` (None: every queue)."""

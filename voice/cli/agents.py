@@ -164,6 +164,26 @@ def import_queues(path: Path, only_new: bool) -> None:
     click.echo(f"Configured {len(names)} queue(s){': ' + ', '.join(names) if names else ''}.")
 
 
+@queues.command("status")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@reports_errors
+def queue_status(names: tuple[str, ...], as_json: bool) -> None:
+    """Callers waiting, the longest wait and agents by state (every configured queue, or
+    NAMES)."""
+    with acd_or_exit() as acd:
+        acd.reconciler.settle()
+        chosen = list(names) or [c.name for c in acd.queues.list()]
+        status = {name: acd.distributor.status(name) for name in chosen}
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    for name, figures in status.items():
+        agents = ", ".join(f"{n} {state}" for state, n in figures["agents"].items()) or "none"
+        click.echo(f"{name:<16} waiting {figures['waiting']:>3}  longest "
+                   f"{figures['longest_wait_seconds']:>6.0f}s  agents: {agents}")
+
+
 @queues.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @reports_errors

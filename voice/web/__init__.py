@@ -19,33 +19,31 @@ def services() -> Services:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint and the JSON error handlers to ``app``."""
+    from voice.twilio import agent_routes
     from voice.twilio import blueprint as twilio
     from voice.web import (
+        agent_page,
         api_agents,
         api_customers,
         api_flows,
+        api_queues,
         api_recordings,
         api_transcripts,
+        api_twilio,
         api_webhooks,
         errors,
         health,
         home,
+        login,
     )
 
     errors.register_error_handlers(app)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api_flows.bp)
-    app.register_blueprint(api_customers.bp)
-    app.register_blueprint(api_agents.bp)
-    app.register_blueprint(api_recordings.bp)
-    app.register_blueprint(api_transcripts.bp)
-    app.register_blueprint(api_webhooks.bp)
-    app.register_blueprint(twilio.bp)
-    from voice.twilio import agent_routes  # the Twilio agent hand-off's webhooks
-    from voice.web import api_twilio  # the browser softphone's Twilio token
-    app.register_blueprint(agent_routes.bp)
-    app.register_blueprint(api_twilio.bp)
-    from voice.web import agent_page, login  # pages: sign-in, agent desktop
-    app.register_blueprint(login.bp)
-    app.register_blueprint(agent_page.bp)
+    for blueprint in (
+        home.bp, health.bp, login.bp,  # pages: landing, sign-in
+        agent_page.bp,  # the agent desktop
+        api_flows.bp, api_customers.bp, api_agents.bp, api_queues.bp, api_recordings.bp,
+        api_transcripts.bp, api_webhooks.bp,
+        api_twilio.bp,  # the browser softphone's Twilio token
+        twilio.bp, agent_routes.bp,  # Twilio webhooks: the IVR, the agent hand-off
+    ):
+        app.register_blueprint(blueprint)

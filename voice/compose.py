@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.acd.desktop import AgentDesktop
-from voice.acd.screenpop import OutboxEvents
 from voice.acd.service import Acd
 from voice.auth.attempts import AttemptRepository
 from voice.auth.guard import GuardedVerifier, LockoutPolicy
@@ -30,6 +29,7 @@ from voice.calls.service import CallService
 from voice.calls.sessions import SessionStore
 from voice.customers.repository import CustomerRepository
 from voice.customers.service import CustomerService
+from voice.events import OutboxEvents
 from voice.flows.catalog import FlowCatalog
 from voice.flows.repository import FlowRepository
 from voice.lookups import HttpLookupService
@@ -170,7 +170,7 @@ def build_services(settings: Settings,
     services.user_service = UserService(UserRepository(sessions), hasher, clock)
     queue = services.task_queue
     assert queue is not None and services.outbox is not None
-    events = OutboxEvents(services.outbox, queue.webhook_queued)
+    events = OutboxEvents(services.outbox, queue.webhook_queued, settings.public_url)
     calls.events = events  # call.started / call.ended with the call log's own writes
     services.acd = Acd(sessions, services.user_service, clock, events=events,
                        default_handle_time=settings.queue_handle_time)
@@ -178,8 +178,12 @@ def build_services(settings: Settings,
     queue.reconcile = services.acd.reconciler.run
     services.agent_desktop = AgentDesktop(sessions, clock)
     twilio = not settings.missing_twilio_credentials()
+    recordings = RecordingRepository(sessions)
+    recordings.events = events  # recording.ready with each filed recording
+    assert services.transcript_store is not None
+    services.transcript_store.events = events  # transcript.ready with each transcript
     services.recording_service = RecordingService(
-        RecordingRepository(sessions), settings.recordings_dir,
+        recordings, settings.recordings_dir,
         make_download_client(settings) if twilio else None,
         cipher=RecordingCipher(settings.recordings_key) if settings.recordings_key else None,
         retention=RetentionPolicy(settings.retention_days, flow_repository), clock=clock)

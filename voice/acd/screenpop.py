@@ -4,29 +4,19 @@
 call id, channel, from, to, flow, the IVR path with timestamps, the inputs collected (as the
 call log stores them: sensitive ones already masked), the authentication result (verified,
 method, level, customer id and name, masked account), queue, wait and the agent. The webhook
-and the agent desktop's live stream (``/api/agents/me/events``) carry the same payload.
-:class:`OutboxEvents` writes them to the webhook outbox inside the ACD's transactions.
+(written by :class:`voice.events.OutboxEvents`) and the agent desktop's live stream
+(``/api/agents/me/events``) carry the same payload.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voice.store.models import Agent, Call, CallEvent, Customer, QueueEntry
-
-
-class OutboxLike(Protocol):
-    """The webhook outbox (``webhooks.outbox.Outbox``) as the ACD uses it."""
-
-    def add(self, session: Session, event_type: str, data: dict[str, Any], *,
-            call_id: str | None = None, queue: str | None = None,
-            now: datetime) -> list[int]:
-        """Add one delivery per matching endpoint inside ``session``; their ids."""
 
 
 def call_payload(session: Session, entry: QueueEntry | None, agent: Agent | None,
@@ -89,34 +79,6 @@ def _authentication(session: Session, steps: list[CallEvent]) -> dict[str, Any]:
     return {"verified": step.outcome == "verified", "outcome": step.outcome,
             "method": detail.get("method"), "level": detail.get("level"),
             "customer_id": customer_id, "customer_name": name, "account": step.input}
-
-
-class OutboxEvents:
-    """ACD events into the webhook outbox; sent after commit by ``send``."""
-
-    def __init__(self, outbox: OutboxLike, send: Callable[[list[int]], object]) -> None:
-        self.outbox = outbox
-        self.send = send
-
-    def emit(self, session: Session, event_type: str, entry: QueueEntry, agent: Agent | None,
-             now: datetime) -> list[int]:
-        """Write ``event_type`` for ``entry`` into the outbox, in the caller's transaction."""
-        session.flush()
-        data = call_payload(session, entry, agent, now)
-        return self.outbox.add(session, event_type, data, call_id=entry.call_id,
-                               queue=entry.queue, now=now)
-
-    def call_event(self, session: Session, event_type: str, call_id: str,
-                   now: datetime) -> list[int]:
-        """Write ``call.started``/``call.ended`` for ``call_id`` in the caller's transaction."""
-        data = call_payload(session, None, None, now, call_id=call_id)
-        queue = (data.get("queue") or {}).get("name")
-        return self.outbox.add(session, event_type, data, call_id=call_id, queue=queue, now=now)
-
-    def committed(self, ids: list[int]) -> None:
-        """Send what the committed transaction wrote."""
-        if ids:
-            self.send(ids)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -15,6 +15,7 @@ files.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,17 @@ from voice.store.models import Call, CallEvent, Recording, Transcript, Transcrip
 
 __all__ = ["KINDS", "SOURCES", "RecordingInfo", "RecordingRepository"]
 
+
+class RecordingEventSink(Protocol):
+    """Where ``recording.ready`` goes: written in the filing transaction, sent after."""
+
+    def recording_ready(self, session: Session, recording: Recording,
+                        now: datetime) -> list[int]:
+        """Add the event to the outbox in ``session``; the ids to send after commit."""
+
+    def committed(self, ids: list[int]) -> None:
+        """The transaction holding ``ids`` committed: send them."""
+
 #: the largest id an INTEGER column holds
 MAX_ID = 2**31 - 1
 
@@ -46,6 +58,8 @@ class RecordingRepository:
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
+        #: ``recording.ready`` webhooks, written with each new row (None: none)
+        self.events: RecordingEventSink | None = None
 
     def add(
         self,
@@ -90,11 +104,15 @@ class RecordingRepository:
             agent=agent, expires_at=expires_at.astimezone(UTC) if expires_at else None,
             wrapped_key=wrapped_key,
         )
+        ids: list[int] = []
         try:
             with self._sessions.begin() as session:
                 if session.get(Call, call_id) is None:
                     raise RecordingCallNotFoundError(call_id)
                 session.add(row)
+                if self.events is not None:
+                    session.flush()
+                    ids = self.events.recording_ready(session, row, created_at)
         except IntegrityError:
             # Another writer won the race (a repeated callback), or the path is taken.
             if self.by_source_id(source, source_id) is not None:
@@ -103,6 +121,8 @@ class RecordingRepository:
                 f"{where}: path '{path}' already belongs to another recording; "
                 "every recording needs its own file"
             ) from None
+        if ids and self.events is not None:
+            self.events.committed(ids)
         return _info(row)
 
     def get(self, recording_id: int) -> RecordingInfo | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,11 +94,24 @@ class SearchFilters:
     speaker: str | None = None
 
 
+class TranscriptEventSink(Protocol):
+    """Where ``transcript.ready`` goes: written in the storing transaction, sent after."""
+
+    def transcript_ready(self, session: Session, recording_id: int, now: datetime,
+                         model: str) -> list[int]:
+        """Add the event to the outbox in ``session``; the ids to send after commit."""
+
+    def committed(self, ids: list[int]) -> None:
+        """The transaction holding ``ids`` committed: send them."""
+
+
 class TranscriptStore:
     """Reads, replaces and searches transcripts."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
+        #: ``transcript.ready`` webhooks, written with each stored transcript (None: none)
+        self.events: TranscriptEventSink | None = None
 
     def replace(self, *, recording_id: int, call_id: str, model: str, duration_s: float,
                 processing_s: float, segments: list[SegmentRow], created_at: datetime,
@@ -124,6 +137,10 @@ class TranscriptStore:
                 for s in segments)
             if also is not None:
                 also(session)
+            ids = self.events.transcript_ready(session, recording_id, created_at, model) \
+                if self.events is not None else []
+        if ids and self.events is not None:
+            self.events.committed(ids)
 
     def get(self, recording_id: int) -> TranscriptView | None:
         """The recording's transcript, if it has one."""

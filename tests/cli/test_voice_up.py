@@ -95,9 +95,13 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
             process.send_signal(signal.SIGTERM)
             returncode = process.wait(timeout=STOP_LIMIT_S)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            if process.poll() is None:  # a failed check: stop it the way an operator would,
+                process.send_signal(signal.SIGTERM)  # so its children stop too
+                try:
+                    process.wait(timeout=STOP_LIMIT_S)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
     text = log.read_text()
     assert returncode == 0, text

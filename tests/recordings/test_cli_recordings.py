@@ -60,8 +60,8 @@ def test_list_shows_the_newest_first(voice: Voice, services: Services, clock: Fr
     assert first.split()[:3] == [str(other.id), OTHER_CALL, "call"]
     assert second.split()[:4] == [str(recording.id), CALL, "call", "sales"]
     assert second.split()[-1] == "yes"
-    assert [r["id"] for r in json.loads(only.output)] == [recording.id]
-    assert [r["id"] for r in json.loads(limited.output)] == [other.id]
+    assert [r["id"] for r in json.loads(only.stdout)] == [recording.id]
+    assert [r["id"] for r in json.loads(limited.stdout)] == [other.id]
 
 
 def test_list_without_recordings(voice: Voice) -> None:
@@ -81,7 +81,7 @@ def test_show_prints_metadata_and_transcript(voice: Voice, recording: RecordingI
     assert f"sha256:    {recording.sha256}" in text.output
     assert "transcript: vosk-test, 2 segment(s)" in text.output
     assert "caller @menu: billing please (0.93)" in text.output
-    body = json.loads(data.output)
+    body = json.loads(data.stdout)
     assert body["id"] == recording.id and body["call_id"] == CALL
     assert [s["text"] for s in body["transcript"]["segments"]] == [
         "thanks for calling", "billing please"]

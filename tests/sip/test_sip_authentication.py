@@ -75,7 +75,7 @@ def _listed(site: SipSite) -> list[dict]:
     listed = CliRunner().invoke(main, ["calls", "list", "--channel", "sip", "--json"],
                                 env=site.env)
     assert listed.exit_code == 0, listed.output
-    return json.loads(listed.output)
+    return json.loads(listed.stdout)
 
 
 def test_a_caller_with_the_right_pin_is_verified_and_enters_a_card(

@@ -134,7 +134,7 @@ def test_a_recorded_call_is_transcribed_without_the_pin_entry_and_found_by_searc
     word = caller[0].text.split()[0]
     found = CliRunner().invoke(main, ["transcripts", "search", word, "--json"], env=site.env)
     assert found.exit_code == 0, found.output
-    hits = [hit for hit in json.loads(found.output) if hit["call_id"] == call.id]
+    hits = [hit for hit in json.loads(found.stdout) if hit["call_id"] == call.id]
     assert hits and {hit["recording_id"] for hit in hits} == {recording.id}
     assert any(hit["speaker"] == "caller" and hit["node"] == "menu" and
                word in hit["text"].split() for hit in hits), hits

@@ -41,7 +41,7 @@ def test_menu_by_key_to_billing_with_pin_then_queue(twilio_app, line: TwilioLine
     listed = CliRunner().invoke(main, ["calls", "list", "--json"], env={
         "VOICE_DATABASE_URL": settings.database_url, "VOICE_DATA_DIR": str(settings.data_dir)})
     assert listed.exit_code == 0, listed.output
-    [call] = json.loads(listed.output)
+    [call] = json.loads(listed.stdout)
     assert call["auth"] == {"verified": True, "outcome": "verified", "method": "ani+account_pin",
                             "level": "strong", "customer_id": "1", "account": "****1234"}
 

@@ -21,7 +21,11 @@ COPY voice ./voice
 COPY webhooks ./webhooks
 COPY config ./config
 COPY ivr_flows ./ivr_flows
+COPY scripts ./scripts
 RUN pip install -e .
+# The agent desktop's browser phone: the pinned Twilio Voice SDK from the npm registry,
+# checked against its sha512 (scripts/setup.sh ensure_web_vendor).
+RUN bash scripts/setup.sh ensure_web_vendor
 
 RUN useradd --system --home-dir /app --shell /usr/sbin/nologin voice \
     && mkdir -p /data/recordings \

@@ -1,4 +1,6 @@
-# Shared setup for scripts/start.sh and scripts/test.sh (sourced, not run directly).
+# Shared setup for scripts/start.sh and scripts/test.sh (sourced). Run directly, it runs the
+# ensure_* functions named as arguments, by default ensure_web_vendor:
+#   bash scripts/setup.sh [ensure_web_vendor ...]
 #
 # Target: a fresh Debian 12 box, as root, with Python 3.11. Everything is installed only when
 # missing, so running the scripts again is quick. Functions:
@@ -6,6 +8,7 @@
 #   ensure_project_venv  .venv with this project installed editable, with test extras
 #   ensure_postgresql    a PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database
 #   ensure_browser       Debian's Chromium, which the browser tests drive through Playwright
+#   ensure_web_vendor    the Twilio Voice JavaScript SDK of the agent desktop's browser phone
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -147,3 +150,68 @@ ensure_telephony_tools() {
 ensure_browser() {
     [ -x /usr/bin/chromium ] || apt_install chromium
 }
+
+# The agent desktop's browser phone runs Twilio's Voice JavaScript SDK, served from this site
+# (the Content-Security-Policy allows scripts from 'self' only). It is fetched once from the
+# npm registry at the pinned version, checked against the registry's sha512 integrity and
+# unpacked to voice/web/static/vendor/ (git-ignored); no npm or Node.js is needed.
+WEB_VENDOR_DIR=voice/web/static/vendor
+TWILIO_VOICE_SDK_VERSION=2.18.5
+TWILIO_VOICE_SDK_URL="https://registry.npmjs.org/@twilio/voice-sdk/-/voice-sdk-$TWILIO_VOICE_SDK_VERSION.tgz"
+TWILIO_VOICE_SDK_INTEGRITY="sha512-2/tw1IDAIn7j6yFDOln8p93v3aHIxNIN93JwL98cHIlbkSNeU/Jt9zGM/0TvDpNjo+k88lvAew4jgOjKlc9/KA=="
+ensure_web_vendor() {
+    local target="$WEB_VENDOR_DIR/twilio-voice-$TWILIO_VOICE_SDK_VERSION.min.js"
+    [ -s "$target" ] && return 0
+    command -v python3 >/dev/null || apt_install python3
+    log "fetching @twilio/voice-sdk $TWILIO_VOICE_SDK_VERSION into $WEB_VENDOR_DIR"
+    python3 - "$TWILIO_VOICE_SDK_URL" "$TWILIO_VOICE_SDK_INTEGRITY" "$target" \
+        "$WEB_VENDOR_DIR/twilio-voice-sdk.LICENSE.md" <<'PY' || die "could not install the Twilio Voice SDK (see above)"
+import base64
+import hashlib
+import io
+import os
+import sys
+import tarfile
+import urllib.request
+
+url, integrity, script_path, license_path = sys.argv[1:5]
+try:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        blob = response.read()
+except OSError as exc:
+    sys.exit(f"error: cannot download {url}: {exc}")
+algorithm, _, expected = integrity.partition("-")
+actual = base64.b64encode(hashlib.new(algorithm, blob).digest()).decode()
+if actual != expected:
+    sys.exit(f"error: {url} does not match the pinned integrity\n"
+             f"  expected {integrity}\n  got      {algorithm}-{actual}\n"
+             "refusing to install it")
+wanted = {"package/dist/twilio.min.js": script_path, "package/LICENSE.md": license_path}
+with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as archive:
+    for member, destination in wanted.items():
+        try:
+            source = archive.extractfile(member)
+        except KeyError:
+            source = None
+        if source is None:
+            sys.exit(f"error: {url} has no file {member}")
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        partial = destination + ".part"
+        with open(partial, "wb") as out:
+            out.write(source.read())
+        os.replace(partial, destination)
+PY
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    cd "$(dirname "$0")/.."
+    [ "$#" -gt 0 ] || set -- ensure_web_vendor
+    for step in "$@"; do
+        case "$step" in
+            ensure_*) declare -F "$step" >/dev/null || die "no such setup step: $step" ;;
+            *) die "not a setup step: $step (ensure_web_vendor, ensure_browser, ...)" ;;
+        esac
+        "$step"
+    done
+fi

@@ -9,6 +9,7 @@ source scripts/setup.sh
 
 ensure_project_venv
 ensure_telephony_tools
+ensure_web_vendor
 # The demo flows authenticate callers: seed the made-up demo customers once (an empty store only).
 .venv/bin/voice db upgrade >/dev/null
 .venv/bin/voice customers import --if-empty config/demo_customers.csv

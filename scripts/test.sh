@@ -12,6 +12,7 @@ ensure_project_venv
 ensure_postgresql
 ensure_telephony_tools
 ensure_browser
+ensure_web_vendor
 
 log "ruff check"
 .venv/bin/ruff check voice webhooks tests bench

@@ -8,17 +8,26 @@ and saves the disposition with ``POST /api/calls/<id>/disposition``, sending the
 CSRF token in ``X-CSRF-Token``. The page embeds the agent's current snapshot and, when no
 call is live, their last answered call (so a reload during wrap-up still shows the screen
 pop and the disposition form). Agents only: others get a 403 page, visitors the login.
+
+The page's browser phone (``static/browser_phone.js`` on Twilio's Voice JavaScript SDK, served
+from ``static/vendor/`` by ``scripts/setup.sh``) is switched on here, server-side, only when
+the agent has a ``twilio_identity``, the access-token settings of
+:mod:`voice.web.api_twilio` are set and the SDK file is on disk; otherwise the panel says
+what is missing and how to fix it, and no SDK is loaded.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
 from voice.acd.errors import NotAnAgentError
 from voice.acd.screenpop import call_payload
+from voice.settings import Settings
 from voice.store.models import Agent, CallDisposition, QueueEntry
 from voice.web import services
 from voice.web.access import current_user, require_page_role
@@ -32,6 +41,21 @@ AWAY_REASONS = ("break", "lunch", "training", "other")
 DISPOSITIONS = (("resolved", "Resolved"), ("follow-up", "Follow-up needed"),
                 ("escalated", "Escalated"), ("callback", "Callback promised"),
                 ("wrong-number", "Wrong number"), ("other", "Other (see note)"))
+#: the pinned Twilio Voice JavaScript SDK under static/ (scripts/setup.sh: ensure_web_vendor)
+TWILIO_VOICE_SDK_VERSION = "2.18.5"
+TWILIO_VOICE_SDK = f"vendor/twilio-voice-{TWILIO_VOICE_SDK_VERSION}.min.js"
+
+
+@dataclass(frozen=True)
+class BrowserPhone:
+    """What the page's browser-phone panel shows: the phone, or why it is off."""
+
+    enabled: bool
+    identity: str | None = None
+    #: why the phone is off (empty when enabled), one sentence each, fixes included
+    problems: list[str] = field(default_factory=list)
+    #: the SDK's path under static/ when it is to be loaded
+    sdk: str | None = None
 
 
 @bp.get("/agent")
@@ -63,8 +87,38 @@ def agent_desktop() -> str | tuple[str, int]:
         "disposition": disposition,
         "server_now": built.clock().isoformat(),
     }
+    phone = browser_phone(me.name, me.twilio_identity, built.settings)
     return render_template("agent.html", agent=me, data=data, away_reasons=AWAY_REASONS,
-                           dispositions=DISPOSITIONS)
+                           dispositions=DISPOSITIONS, phone=phone)
+
+
+def browser_phone(agent_name: str, identity: str | None, settings: Settings) -> BrowserPhone:
+    """Whether the agent's browser phone can work here, else the reasons (with the fixes).
+
+    Needs what ``GET /api/agents/me/twilio-token`` needs (the agent's Twilio identity and the
+    token settings; the same messages as its 409 and 503) plus the vendored SDK file.
+    """
+    problems: list[str] = []
+    if not identity:
+        problems.append(
+            f"Agent '{agent_name}' has no Twilio identity, so calls cannot ring in the browser; "
+            f"an admin sets one with 'voice agents set {agent_name} --twilio-identity ID' or "
+            f"PATCH /api/agents/{agent_name} {{\"twilio_identity\": \"ID\"}}.")
+    missing = settings.missing_twilio_token_settings()
+    if missing:
+        problems.append(
+            f"Browser softphones are not set up on this service: set {', '.join(missing)} "
+            "(Twilio console: Account > API keys & tokens for the key, Voice > TwiML Apps for "
+            "the app) and restart.")
+    if problems:
+        return BrowserPhone(enabled=False, identity=identity, problems=problems)
+    static = Path(current_app.static_folder or "")
+    if not (static / TWILIO_VOICE_SDK).is_file():
+        return BrowserPhone(enabled=False, identity=identity, problems=[
+            f"The Twilio Voice SDK ({TWILIO_VOICE_SDK} under the static files) is missing on "
+            "this server: fetch it with 'bash scripts/setup.sh' (scripts/start.sh and "
+            "scripts/test.sh do it too), then reload this page."])
+    return BrowserPhone(enabled=True, identity=identity, sdk=TWILIO_VOICE_SDK)
 
 
 def _last_call(agent_id: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

@@ -41,13 +41,17 @@ WRONG = "Wrong username or password."
 LOCKED = "Wrong username or password. Too many failed attempts: try again later."
 EXPIRED = ("This sign-in form had expired or your browser did not send its cookie, so it was "
            "refused. Try again; cookies must be allowed for this site.")
-#: Content-Security-Policy of HTML answers: scripts, styles and connections only from here
+#: Content-Security-Policy of HTML answers: scripts and styles only from here; connections and
+#: media from here and, for the agent desktop's browser phone (Twilio's Voice SDK, itself served
+#: from here), Twilio: its signaling WebSocket, insights and ringtones (fetched, then played
+#: from blob: URLs)
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
     "img-src": "'self' data:",
-    "connect-src": "'self'",
+    "connect-src": "'self' https://*.twilio.com wss://*.twilio.com",
+    "media-src": "'self' https://*.twilio.com https://sdk.twilio.com blob:",
     "object-src": "'none'",
     "base-uri": "'none'",
     "form-action": "'self'",

@@ -19,7 +19,7 @@ log "ruff check"
 
 log "pytest"
 status=0
-.venv/bin/pytest -q "$@" || status=$?
+.venv/bin/pytest -q --durations=30 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     die "pytest collected no tests; that is a failure, not a pass"
 fi

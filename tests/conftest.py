@@ -87,12 +87,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+#: argon2 costs for tests: the hashing is real, only cheaper than production's (a default
+#: hash takes ~90 ms, and fixtures hash demo customers' PINs and staff passwords many times)
+TEST_HASHING = {"VOICE_AUTH_HASH_TIME_COST": "1", "VOICE_AUTH_HASH_MEMORY_KIB": "8192"}
+
+
 def settings_for(db_url: str, data_dir: Path, **extra: str) -> Settings:
-    """Settings as a test process would get them from its environment."""
+    """Settings as a test process would get them from its environment (cheap argon2 unless
+    ``extra`` says otherwise)."""
     environ = {
         "VOICE_DATA_DIR": str(data_dir),
         "VOICE_DATABASE_URL": db_url,
         "VOICE_FLOWS_DIR": str(REPO_FLOWS_DIR),
+        **TEST_HASHING,
         **extra,
     }
     return load_settings(environ)

@@ -225,6 +225,7 @@ def test_agent_is_freed_when_the_worker_holding_the_call_dies(site: SipSite,
         assert ann and ann.state_reason == "reconciled" and ann.call_id is None
         call = services.call_repository.list_calls(channel="sip")[0]
         assert call.outcome == "worker-died"
+        caller.process.kill()  # the caller's SIPp would wait out its pause for nothing
         caller.wait()
     finally:
         stop.set()

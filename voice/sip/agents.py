@@ -66,10 +66,10 @@ class AgentCalls:
         now = time.monotonic()
         held: set[str] = set()
         for call in self.calls.values():
-            step = call.conversation._step if call.conversation else None
-            if call.dead or call.agent is not None or step is None or step["op"] != "hold":
+            queue = call.conversation.holding_queue if call.conversation else None
+            if call.dead or call.agent is not None or queue is None:
                 continue
-            held.add(step["queue"])
+            held.add(queue)
             if not call.polling and now >= call.next_poll:
                 call.polling, call.next_poll = True, now + POLL_EVERY
                 self._jobs.submit(self._poll_job, call.key)
@@ -98,9 +98,8 @@ class AgentCalls:
     # -- ringing the agent ---------------------------------------------------------------
     def _offered(self, call: WorkerCall, offer: Offer | None) -> None:
         call.polling = False
-        step = call.conversation._step
-        if offer is None or call.dead or call.agent is not None or step is None \
-                or step["op"] != "hold":
+        if offer is None or call.dead or call.agent is not None \
+                or call.conversation.holding_queue is None:
             return
         if not offer.contact:
             self._report(call, offer, "no-contact")

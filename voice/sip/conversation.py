@@ -155,6 +155,12 @@ class Conversation:
         self._send(lambda at: ev.TransferCompleted(at=at, request=request, connected=connected,
                                                    reason=reason), f"xfer:{request}")
 
+    @property
+    def holding_queue(self) -> str | None:
+        """The queue the caller holds in now (music and announcements), else None."""
+        step = self._step
+        return str(step["queue"]) if step is not None and step["op"] == "hold" else None
+
     def agent_connected(self) -> None:
         """An agent answered: the hold (music, announcements, callback key) is over."""
         if self._step is not None and self._step["op"] == "hold":

@@ -7,7 +7,6 @@ test's tmp folder (``screenshots/agent-screen-pop.png``) for review."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,25 +14,16 @@ from typing import Any
 
 import pytest
 from demo_data import import_demo_customers
+from live_browser import launch_chromium, serve_app, sync_api
 from staff_login import FAST_HASHING, PASSWORD
-from tooling import in_ci, require_tools
-from werkzeug.serving import make_server
 
-from voice.app import create_app
 from voice.compose import Services
 from voice.settings import Settings
 from voice.store.models import CallDisposition, Customer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CALLER = "+15551230001"  # Dana Smith's phone in the demo customers
 CALL_ID = "browser-call-2"
 
-sync_api: Any
-try:
-    from playwright import sync_api
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_api = None
 
 
 @pytest.fixture
@@ -44,35 +34,15 @@ def settings(db_url: str, tmp_path: Path, make_settings: Callable[..., Settings]
 @pytest.fixture
 def live_url(services: Services) -> Iterator[str]:
     """The real app served on a loopback port by a threaded server (SSE needs threads)."""
-    app = create_app(services.settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        app.extensions["voice"].close()
+    with serve_app(services) as url:
+        yield url
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """Headless Chromium (the Debian package, not a Playwright download)."""
-    require_tools("chromium")
-    if sync_api is None:
-        message = "Playwright is missing; install the test extra: pip install -e '.[test]'"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api.expect.set_options(timeout=20_000)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launch_chromium(()) as chromium:
+        yield chromium
 
 
 def offer_call(services: Services, customer_id: int) -> None:

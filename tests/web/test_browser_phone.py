@@ -15,7 +15,6 @@ stops the SDK's signaling WebSocket, so its attempts fail at once.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,17 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
+from live_browser import LOOPBACK, launch_chromium, serve_app, sync_api
 from staff_login import FAST_HASHING, PASSWORD, sign_in
-from tooling import in_ci, require_tools
-from werkzeug.serving import make_server
+from tooling import in_ci
 
-from voice.app import create_app
 from voice.compose import Services
 from voice.settings import PROJECT_ROOT, Settings
 from voice.web import agent_page
 from voice.web.agent_page import TWILIO_VOICE_SDK, TWILIO_VOICE_SDK_VERSION
 
-CHROMIUM = "/usr/bin/chromium"
 #: only 127.0.0.1 resolves: the SDK's WebSocket to Twilio fails without leaving the machine
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-LOOPBACK = "127.0.0.1"
+RESOLVE_LOOPBACK_ONLY = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 #: the token settings, fake but well-formed (so the service signs a token)
 TOKEN_ENV = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
              "VOICE_TWILIO_API_KEY_SID": "SK" + "0123456789abcdef" * 2,
@@ -88,11 +83,6 @@ FAKE_SDK = """(function () {
 #: console messages that mean the page is broken: blocked by the CSP, or a file not found
 BROKEN = re.compile(r"Content Security Policy|Refused to|status of 404", re.IGNORECASE)
 
-sync_api: Any
-try:
-    from playwright import sync_api
-except ImportError:  # pragma: no cover - depends on the environment
-    sync_api = None
 
 
 @pytest.fixture
@@ -112,35 +102,15 @@ def settings(tmp_path: Path, make_settings: Callable[..., Settings],
 @pytest.fixture
 def live_url(services: Services) -> Iterator[str]:
     """The real app served on a loopback port by a threaded server (SSE needs threads)."""
-    app = create_app(services.settings)
-    server = make_server(LOOPBACK, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOOPBACK}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        app.extensions["voice"].close()
+    with serve_app(services) as url:
+        yield url
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """Headless Chromium (the Debian package, not a Playwright download)."""
-    require_tools("chromium")
-    if sync_api is None:
-        message = "Playwright is missing; install the test extra: pip install -e '.[test]'"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api.expect.set_options(timeout=20_000)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launch_chromium(RESOLVE_LOOPBACK_ONLY) as chromium:
+        yield chromium
 
 
 class Watched:

@@ -4,22 +4,12 @@ the test moves, and helpers to add agents and calls."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from acd_clock import Clock
 
 from voice.acd.service import Acd
 from voice.compose import Services
-from voice.settings import Settings
-
-FAST_HASHING = {"VOICE_AUTH_HASH_TIME_COST": "1", "VOICE_AUTH_HASH_MEMORY_KIB": "8192"}
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
-    """Settings with argon2 costs low enough for many agents."""
-    return make_settings(db_url, tmp_path / "data", **FAST_HASHING)
 
 
 @pytest.fixture

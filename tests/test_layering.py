@@ -11,6 +11,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from source_tree import parse_module
 
 IVR = Path(__file__).resolve().parents[1] / "voice" / "ivr"
 FORBIDDEN_MODULES = {
@@ -28,7 +29,7 @@ def _modules() -> list[Path]:
 
 
 def _violations(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parse_module(path)
     found = []
     for node in ast.walk(tree):
         names: list[str] = []

@@ -88,9 +88,10 @@ def test_a_recorded_call_is_transcribed_without_the_pin_entry_and_found_by_searc
     worker = site.start_worker()
     talk = korean_wav(TALK, tmp_path / "audio")
     secret = korean_wav(SECRET_TALK, tmp_path / "audio")
-    # talk 3 s into the call (during or after the menu prompt), press 1 once done; talk
-    # while the PIN prompt plays (the recording is paused), then type the PIN
-    steps = [("wait", 3000), ("audio", talk), ("wait", int(_seconds(talk) * 1000) + 1500),
+    # talk 4 s into the call (during or after the menu prompt, with a second of slack for
+    # "Hello." reaching the menu late on a busy machine), press 1 once done; talk while the
+    # PIN prompt plays (the recording is paused), then type the PIN
+    steps = [("wait", 4000), ("audio", talk), ("wait", int(_seconds(talk) * 1000) + 1500),
              ("info", "1"), ("wait", 300), ("audio", secret),
              ("wait", int(_seconds(secret) * 1000) + 500), ("info", "4321#"),
              ("expect_bye", 20000)]
@@ -120,7 +121,8 @@ def test_a_recorded_call_is_transcribed_without_the_pin_entry_and_found_by_searc
 
     caller = [s for s in segments if s.channel == 0]
     assert caller, f"nothing recognised of the caller's speech: {segments}"
-    assert all((s.speaker, s.node, s.phase) == ("caller", "menu", "ivr") for s in caller)
+    assert all((s.speaker, s.node, s.phase) == ("caller", "menu", "ivr") for s in caller), (
+        caller, [(s.node, _offset(call, s.at)) for s in call.path])
     # the caller only spoke at the menu, from 3 s into the call on: no segment before that
     # (two seconds of slack for the recorder starting after the call's start) or after the key
     assert all(s.start_s > 1.0 and s.end_s <= secret_start for s in caller), caller

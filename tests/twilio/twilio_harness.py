@@ -204,8 +204,11 @@ class _Backend(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a slow reply the service already gave up on: what the timeout tests want
 
     def do_GET(self) -> None:
         self._reply({"vip": self.path.endswith("/2")})  # Lee Park, demo customer id 2

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from source_tree import parse_module
 
 PACKAGE = Path(__file__).resolve().parents[2] / "webhooks"
 FORBIDDEN = ("flask", "werkzeug", "voice.web", "voice.cli", "voice.compose", "voice.app")
@@ -14,7 +15,7 @@ FORBIDDEN = ("flask", "werkzeug", "voice.web", "voice.cli", "voice.compose", "vo
 
 def _imports(path: Path) -> list[str]:
     names = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(parse_module(path)):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

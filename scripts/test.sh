@@ -17,9 +17,12 @@ ensure_web_vendor
 log "ruff check"
 .venv/bin/ruff check voice webhooks tests bench
 
-log "pytest"
+# Two test processes (PYTEST_PROCESSES to change; 0 runs in this process); a file's tests
+# stay in one process, so module fixtures (SIP workers, models) are built once.
+processes="${PYTEST_PROCESSES:-2}"
+log "pytest ($processes processes)"
 status=0
-.venv/bin/pytest -q --durations=30 "$@" || status=$?
+.venv/bin/pytest -q --durations=30 -n "$processes" --dist loadfile "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     die "pytest collected no tests; that is a failure, not a pass"
 fi

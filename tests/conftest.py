@@ -21,8 +21,9 @@ from demo_data import import_demo_customers
 from fakes.twilio_api import FakeTwilioApi, serve_fake_twilio
 from flask import Flask
 from flask.testing import FlaskClient
+from tooling import TEST_HASHING
+from web_app import running_app
 
-from voice.app import create_app
 from voice.compose import Services, build_services
 from voice.settings import PROJECT_ROOT, Settings, load_settings
 from voice.store.migrate import upgrade
@@ -87,9 +88,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-#: argon2 costs for tests: the hashing is real, only cheaper than production's (a default
-#: hash takes ~90 ms, and fixtures hash demo customers' PINs and staff passwords many times)
-TEST_HASHING = {"VOICE_AUTH_HASH_TIME_COST": "1", "VOICE_AUTH_HASH_MEMORY_KIB": "8192"}
 
 
 def settings_for(db_url: str, data_dir: Path, **extra: str) -> Settings:
@@ -138,12 +136,8 @@ def demo_customers(services: Services) -> Services:
 @pytest.fixture
 def app(services: Services) -> Iterator[Flask]:
     """The web app over the same (migrated) database as ``services``."""
-    flask_app = create_app(services.settings)
-    flask_app.config["TESTING"] = True
-    try:
+    with running_app(services.settings) as flask_app:
         yield flask_app
-    finally:
-        flask_app.extensions["voice"].close()
 
 
 @pytest.fixture

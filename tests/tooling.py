@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+#: argon2 costs for tests: the hashing is real, only cheaper than production's (a default
+#: hash takes ~90 ms, and fixtures hash demo customers' PINs and staff passwords many times)
+TEST_HASHING = {"VOICE_AUTH_HASH_TIME_COST": "1", "VOICE_AUTH_HASH_MEMORY_KIB": "8192"}
+
 TOOLS = {"sipp": "sip-tester", "espeak-ng": "espeak-ng", "sox": "sox",
          "kamailio": "kamailio", "baresip": "baresip-core"}
 

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
+from tooling import TEST_HASHING
 
 from voice.compose import Services
-from voice.settings import Settings
 from voice.users.service import UserService
-
-FAST_HASHING = {"VOICE_AUTH_HASH_TIME_COST": "1", "VOICE_AUTH_HASH_MEMORY_KIB": "8192"}
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
-    """The shared ``settings`` fixture with argon2 costs low enough for many hashes."""
-    return make_settings(db_url, tmp_path / "data", **FAST_HASHING)
 
 
 @pytest.fixture
@@ -35,5 +24,5 @@ def cli_env(services: Services) -> dict[str, str]:
         "VOICE_DATA_DIR": str(settings.data_dir),
         "VOICE_DATABASE_URL": settings.database_url,
         "VOICE_FLOWS_DIR": str(settings.flows_dir),
-        **FAST_HASHING,
+        **TEST_HASHING,
     }

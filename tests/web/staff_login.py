@@ -7,9 +7,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
+from tooling import TEST_HASHING
 from werkzeug.test import TestResponse
 
-FAST_HASHING = {"VOICE_AUTH_HASH_TIME_COST": "1", "VOICE_AUTH_HASH_MEMORY_KIB": "8192"}
+FAST_HASHING = TEST_HASHING
 PASSWORD = "correct horse battery"
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

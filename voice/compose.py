@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.acd.desktop import AgentDesktop
 from voice.acd.service import Acd
+from voice.audit.log import AuditLog
 from voice.auth.attempts import AttemptRepository
 from voice.auth.guard import GuardedVerifier, LockoutPolicy
 from voice.auth.hashing import SecretHasher
@@ -29,6 +30,7 @@ from voice.calls.service import CallService
 from voice.calls.sessions import SessionStore
 from voice.customers.repository import CustomerRepository
 from voice.customers.service import CustomerService
+from voice.evaluations.store import EvaluationStore
 from voice.events import OutboxEvents
 from voice.flows.catalog import FlowCatalog
 from voice.flows.repository import FlowRepository
@@ -93,6 +95,10 @@ class Services:
     acd: Acd | None = None
     #: what agents' desktops show (state, screen pop, caller history)
     agent_desktop: AgentDesktop | None = None
+    #: who changed what (flows, queues, users, agents, schedules, webhooks, customers)
+    audit: AuditLog | None = None
+    #: QA scorecards and evaluations (``/admin/scorecards``, ``/qa/evaluations``)
+    evaluations: EvaluationStore | None = None
 
     def close(self) -> None:
         """Release connections and threads; the object must not be used afterwards."""
@@ -177,6 +183,8 @@ def build_services(settings: Settings,
     call_service.acd = services.acd
     queue.reconcile = services.acd.reconciler.run
     services.agent_desktop = AgentDesktop(sessions, clock)
+    services.audit = AuditLog(sessions, clock)
+    services.evaluations = EvaluationStore(sessions, clock)
     twilio = not settings.missing_twilio_credentials()
     recordings = RecordingRepository(sessions)
     recordings.events = events  # recording.ready with each filed recording

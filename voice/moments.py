@@ -1,4 +1,5 @@
-"""Dates and times people type into filters (``--since``, ``?until=``), read one way.
+"""Dates and times people type into filters (``--since``, ``?until=``), read one way; and
+lengths of time written the one way pages and exports show them (:func:`clock_text`).
 
 ``2026-11-24`` is that day's midnight (UTC); as the end of a range it includes the whole
 day. ``2026-11-24T15:00``, ``...Z`` and ``...+01:00`` are read as given; without a zone, UTC.
@@ -21,3 +22,10 @@ def parse_moment(text: str, *, end: bool = False) -> datetime:
         raise ValueError(f"'{raw}' is not a date or time (ISO 8601); use e.g. 2026-11-24 or "
                          "2026-11-24T15:00:00Z") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def clock_text(seconds: int) -> str:
+    """Whole ``seconds`` as ``m:ss``, or ``h:mm:ss`` from an hour (``0:42``, ``1:02:05``)."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -94,6 +95,8 @@ class Settings:
     recordings_key: str | None = field(default=None, repr=False)
     #: the official Vosk model list (`voice models list|fetch`)
     vosk_models_url: str = "https://alphacephei.com/vosk/models/model-list.json"
+    #: IANA time zone of the supervisor pages: where "today" (wallboard) and report days begin
+    wallboard_timezone: str = "UTC"
     # read from TWILIO_AUTH_TOKEN / TWILIO_ACCOUNT_SID (Twilio's own names), not VOICE_*
     twilio_auth_token: str = field(default="", repr=False)
     twilio_account_sid: str = ""
@@ -211,6 +214,7 @@ def load_settings(
         "retention_days": _check(problems, raw("retention_days"), _workers),
         "recordings_key": _check(problems, raw("recordings_key"), _optional_master_key),
         "vosk_models_url": _check(problems, raw("vosk_models_url"), _http_url),
+        "wallboard_timezone": _check(problems, raw("wallboard_timezone"), _timezone),
         "twilio_auth_token": env.get("TWILIO_AUTH_TOKEN", "").strip(),
         "twilio_account_sid": env.get("TWILIO_ACCOUNT_SID", "").strip(),
     }
@@ -516,6 +520,17 @@ def _token_ttl(raw: _Raw) -> int:
     return number
 
 
+def _timezone(raw: _Raw) -> str:
+    """An IANA time zone name known to this machine's zoneinfo database."""
+    text = str(raw.value).strip() or "UTC"
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{text}' is not an IANA time zone name; use e.g. UTC, "
+                         "Europe/Berlin or America/New_York") from None
+    return text
+
+
 def _optional_text(raw: _Raw) -> str | None:
     return str(raw.value).strip() or None
 
@@ -532,8 +547,9 @@ def _budget(raw: _Raw) -> float:
 
 
 #: VOICE_* variables that are command inputs, not settings (``voice users add`` reads the
-#: password from VOICE_USER_PASSWORD so it stays out of the process list)
-COMMAND_VARIABLES = ("VOICE_USER_PASSWORD",)
+#: password from VOICE_USER_PASSWORD so it stays out of the process list; VOICE_ACTOR names
+#: who runs a CLI command in the audit log, see ``voice.audit.log.cli_actor``)
+COMMAND_VARIABLES = ("VOICE_USER_PASSWORD", "VOICE_ACTOR")
 
 
 def _unknown_variables(env: Mapping[str, str]) -> list[str]:

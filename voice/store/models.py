@@ -9,12 +9,15 @@ they answer and their state history), ``queues`` + ``queue_entries`` (the ACD: c
 queues and each caller's stay), ``call_dispositions`` (agents' notes after calls),
 ``transcripts`` + ``transcript_segments`` (what was said, per channel, with word times),
 ``transcription_jobs`` (the durable state of each transcription),
-``webhook_endpoints`` + ``webhook_deliveries`` (outbound webhooks, their outbox), and the
-column type :class:`UtcDateTime`, which stores every timestamp in UTC and always hands back
-timezone-aware UTC datetimes, on SQLite (which has no time zone type) as well as on
-PostgreSQL. Every change here needs a matching Alembic revision under ``migrations/``;
-``tests/store/test_migrations.py`` fails when the two disagree. Models carry no behaviour:
-the repositories (``voice.flows.repository``, ``voice.calls.repository``) own the queries.
+``webhook_endpoints`` + ``webhook_deliveries`` (outbound webhooks, their outbox),
+``login_attempts`` (web sign-ins, for lockouts), ``audit_log`` (who changed what),
+``scorecards`` + ``scorecard_versions`` + ``evaluations`` (QA's evaluation forms and the
+scores calls got), and the column type :class:`UtcDateTime`, which stores every timestamp
+in UTC and always hands back timezone-aware UTC datetimes, on SQLite (which has no time
+zone type) as well as on PostgreSQL. Every change here needs a matching Alembic revision
+under ``migrations/``; ``tests/store/test_migrations.py`` fails when the two disagree.
+Models carry no behaviour: the repositories (``voice.flows.repository``,
+``voice.calls.repository``) own the queries.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -132,7 +137,8 @@ class Call(Base):
     flow_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     flow_version: Mapped[int | None] = mapped_column(Integer)
     flow_sha256: Mapped[str | None] = mapped_column(String(64))
-    from_number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    # QA finds a caller's calls by number (migration 0012)
+    from_number: Mapped[str] = mapped_column(String(NUMBER_LENGTH), index=True)
     to_number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
     started_at: Mapped[datetime] = mapped_column(index=True)  # call lists are newest first
     ended_at: Mapped[datetime | None]
@@ -152,7 +158,13 @@ class CallEvent(Base):
     """One step of a call's IVR path: a node visit with its outcome and (masked) input."""
 
     __tablename__ = "call_events"
-    __table_args__ = (UniqueConstraint("call_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("call_id", "seq"),
+        # the QA list's "verified" filter and column look only at authenticate visits
+        Index("ix_call_events_authenticate", "call_id", "outcome",
+              postgresql_where=text("node_type = 'authenticate'"),
+              sqlite_where=text("node_type = 'authenticate'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(
@@ -580,3 +592,120 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One change made by a member of staff (or a CLI operator) to configuration.
+
+    ``entity_type`` is flow, queue, user, agent, schedule, webhook or customer; ``action`` a
+    verb such as ``flow.publish``; ``via`` web, api or cli; ``actor`` the username (or the
+    operating-system user for the CLI). ``details`` holds what changed, never secrets (no
+    passwords, PINs, API keys or webhook signing secrets).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity_type_entity_id", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    via: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- QA evaluations (``voice.evaluations``) ---------------------------------------------------
+
+
+class Scorecard(Base):
+    """An evaluation form admins define; its questions live in versions.
+
+    ``version`` is the current version: the one new evaluations use. Past evaluations keep
+    the version they were scored against, so editing a scorecard never changes old scores.
+    An inactive scorecard is no longer offered to QA, but its evaluations stay.
+    """
+
+    __tablename__ = "scorecards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(ID_LENGTH))
+
+
+class ScorecardVersion(Base):
+    """The sections and questions of one version of a scorecard (frozen once evaluations
+    use it): a JSON list of ``{title, questions: [{key, text, kind, min, max, weight,
+    allow_na}]}``; ``key`` names a question across versions (answers and CSV columns)."""
+
+    __tablename__ = "scorecard_versions"
+    __table_args__ = (UniqueConstraint("scorecard_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scorecard_id: Mapped[int] = mapped_column(Integer, ForeignKey("scorecards.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(ID_LENGTH))
+
+
+class Evaluation(Base):
+    """QA's score of one call against one scorecard version.
+
+    ``agent`` and ``queue`` are copied from the call when it is first scored, so rollups need
+    no joins. ``answers`` maps question keys to ``"yes"``, ``"no"``, a scale number or
+    ``"na"``; ``comments`` is a list of ``{at_seconds, text, author}`` anchored in the
+    recording; ``score`` is the percentage (``voice.evaluations.scoring``; None when every
+    answer was N/A). One evaluation per call, scorecard and evaluator.
+    """
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("call_id", "scorecard_id", "evaluator"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(
+        String(CALL_ID_LENGTH), ForeignKey("calls.id"), index=True)
+    scorecard_id: Mapped[int] = mapped_column(Integer, ForeignKey("scorecards.id"), index=True)
+    scorecard_version_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("scorecard_versions.id"))
+    scorecard_version: Mapped[int] = mapped_column(Integer)
+    evaluator: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    agent: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    queue: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    call_started_at: Mapped[datetime | None]
+    answers: Mapped[dict[str, Any]]
+    comments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(ID_LENGTH))
+
+
+# --- Flow drafts (``voice.flows.drafts``) ------------------------------------------------------
+
+
+class FlowDraft(Base):
+    """The web editor's unpublished text of one flow (one draft per flow, shared by admins).
+
+    ``content`` is the YAML exactly as typed (comments and formatting included);
+    ``base_version`` the published version it was started from (None: not published yet);
+    ``revision`` counts saves, so a save based on an older revision is refused instead of
+    overwriting another admin's work. Publishing the draft deletes it.
+    """
+
+    __tablename__ = "flow_drafts"
+
+    flow_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[datetime]
+    saved_by: Mapped[str] = mapped_column(String(ID_LENGTH))

@@ -5,22 +5,14 @@ cached Basic credentials from another site is refused."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from staff_login import FAST_HASHING, PASSWORD, csrf_of, sign_in
+from staff_login import PASSWORD, csrf_of, sign_in
 
 from voice.compose import Services
-from voice.settings import Settings
 
 STATE = "/api/agents/me/state"
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(db_url, tmp_path / "data", **FAST_HASHING)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from staff_login import FAST_HASHING, PASSWORD, Clock, csrf_of, sign_in
+from staff_login import PASSWORD, Clock, csrf_of, sign_in
+from web_app import running_app
 
 from voice.app import create_app
 from voice.compose import Services
@@ -25,23 +26,14 @@ from voice.web.sessions import flask_config
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(db_url, tmp_path / "data", **FAST_HASHING)
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
 def app(services: Services, clock: Clock) -> Iterator[Flask]:
-    flask_app = create_app(services.settings, clock)
-    flask_app.config["TESTING"] = True
-    try:
+    with running_app(services.settings, clock) as flask_app:
         yield flask_app
-    finally:
-        flask_app.extensions["voice"].close()
 
 
 @pytest.fixture
@@ -222,7 +214,7 @@ def test_basic_auth_logs_only_failures_and_the_success_that_ends_them(
 
 def test_qa_user_gets_a_403_page_on_the_agent_desktop(client: FlaskClient,
                                                       users: UserService) -> None:
-    assert sign_in(client, "quinn").headers["Location"] == "/"
+    assert sign_in(client, "quinn").headers["Location"] == "/qa/recordings"
 
     page = client.get("/agent")
     api = client.get("/api/agents/me")

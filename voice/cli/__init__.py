@@ -12,9 +12,11 @@ import click
 
 from voice import __version__
 from voice.cli.agents import agents, queues
+from voice.cli.audit import audit
 from voice.cli.calls import calls
 from voice.cli.customers import customers
 from voice.cli.db import db
+from voice.cli.demo import demo
 from voice.cli.flows import flows
 from voice.cli.recordings import recordings
 from voice.cli.sip import sip
@@ -50,6 +52,8 @@ main.add_command(webhooks)
 main.add_command(agents)
 main.add_command(queues)
 main.add_command(softphone)
+main.add_command(demo)
+main.add_command(audit)
 
 
 @main.command("secret-key")

@@ -66,3 +66,12 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             fail(f"error: database failed: {detail[0] if detail else exc!r}")
 
     return wrapper
+
+
+def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns under ``header``, two spaces apart, no trailing spaces."""
+    table = [header, *rows]
+    widths = [max(len(row[index]) for row in table) for index in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in table)

@@ -16,7 +16,9 @@ from typing import Any
 
 import click
 
-from voice.cli.common import reports_errors, services_or_exit
+from voice.cli.audit import record_cli
+from voice.cli.common import render_table, reports_errors, services_or_exit
+from voice.compose import Services
 from voice.users.service import ROLES, UserService, UserView
 
 PASSWORD_ENV = "VOICE_USER_PASSWORD"
@@ -37,6 +39,14 @@ def user_service_or_exit() -> Iterator[UserService]:
         yield services.user_service
 
 
+@contextmanager
+def users_and_services() -> Iterator[tuple[UserService, Services]]:
+    """The user service and the services it came from (to audit a change)."""
+    with services_or_exit() as services:
+        assert services.user_service is not None
+        yield services.user_service, services
+
+
 @click.group()
 def users() -> None:
     """Staff users (admin, supervisor, qa, agent) with passwords and API keys."""
@@ -50,8 +60,11 @@ def users() -> None:
 @reports_errors
 def add_user(username: str, role: str, password: str) -> None:
     """Add the staff user USERNAME (letters, digits, '.', '_', '-')."""
-    with user_service_or_exit() as service:
+    with users_and_services() as (service, services):
         user = service.add(username, role, password)
+        record_cli(services, "user.add", "user", user.username,
+                   f"Added user {user.username} ({user.role})",
+                   {"role": user.role, "password_set": True})
     click.echo(f"Added user '{user.username}' with role {user.role}. "
                f"Make an API key with 'voice users api-key {user.username}'.")
 
@@ -62,8 +75,10 @@ def add_user(username: str, role: str, password: str) -> None:
 @reports_errors
 def passwd(username: str, password: str) -> None:
     """Give USERNAME a new password (the API key, if any, keeps working)."""
-    with user_service_or_exit() as service:
+    with users_and_services() as (service, services):
         service.passwd(username, password)
+        record_cli(services, "user.passwd", "user", username,
+                   f"Reset the password of {username}", {"password_changed": True})
     click.echo(f"Changed the password of '{username}'.")
 
 
@@ -80,7 +95,7 @@ def list_users(as_json: bool) -> None:
     if not views:
         click.echo("No users yet. Add one with 'voice users add NAME --role admin'.")
         return
-    click.echo(render_table([table_row(view) for view in views]))
+    click.echo(render_table(COLUMNS, [table_row(view) for view in views]))
 
 
 @users.command("api-key")
@@ -88,8 +103,10 @@ def list_users(as_json: bool) -> None:
 @reports_errors
 def api_key(username: str) -> None:
     """Make a new API key for USERNAME (replaces the old one) and print it once."""
-    with user_service_or_exit() as service:
+    with users_and_services() as (service, services):
         key = service.new_api_key(username)
+        record_cli(services, "user.api_key", "user", username,
+                   f"Made a new API key for {username}", {"api_key_replaced": True})
     click.echo(key)
     click.echo(f"This key for '{username}' is shown once; store it now "
                "(send it as 'Authorization: Bearer <key>').", err=True)
@@ -100,8 +117,9 @@ def api_key(username: str) -> None:
 @reports_errors
 def disable(username: str) -> None:
     """Stop USERNAME's password and API key from working (the user is kept)."""
-    with user_service_or_exit() as service:
+    with users_and_services() as (service, services):
         service.set_disabled(username, True)
+        record_cli(services, "user.disable", "user", username, f"Disabled user {username}")
     click.echo(f"Disabled '{username}'; 'voice users enable {username}' undoes it.")
 
 
@@ -110,8 +128,9 @@ def disable(username: str) -> None:
 @reports_errors
 def enable(username: str) -> None:
     """Let a disabled USERNAME log in again."""
-    with user_service_or_exit() as service:
+    with users_and_services() as (service, services):
         service.set_disabled(username, False)
+        record_cli(services, "user.enable", "user", username, f"Enabled user {username}")
     click.echo(f"Enabled '{username}'.")
 
 
@@ -123,14 +142,4 @@ def table_row(view: UserView) -> tuple[str, ...]:
         "yes" if view.has_api_key else "no",
         "disabled" if view.disabled else "active",
         view.created_at.strftime("%Y-%m-%d %H:%M:%SZ"),
-    )
-
-
-def render_table(rows: list[tuple[str, ...]]) -> str:
-    """Left-aligned columns under the header."""
-    table = [COLUMNS, *rows]
-    widths = [max(len(row[index]) for row in table) for index in range(len(COLUMNS))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in table
     )

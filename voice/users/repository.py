@@ -74,6 +74,11 @@ class UserRepository:
         with self._sessions.begin() as session:
             _row(session, username).api_key_hash = api_key_hash
 
+    def set_role(self, username: str, role: str) -> None:
+        """Give ``username`` another role; raises UserNotFoundError."""
+        with self._sessions.begin() as session:
+            _row(session, username).role = role
+
     def set_disabled(self, username: str, disabled: bool) -> None:
         """Disable (no logins, no API keys) or enable ``username``; raises UserNotFoundError."""
         with self._sessions.begin() as session:

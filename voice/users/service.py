@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from voice.auth.hashing import SecretHasher
-from voice.users.errors import InvalidUserError
+from voice.users.errors import InvalidUserError, UserNotFoundError
 from voice.users.repository import UserRecord, UserRepository
 
 #: every role a staff user can have, most powerful first
@@ -115,6 +115,21 @@ class UserService:
         """Disable ``username`` (password and API key stop working) or enable them again."""
         self._users.set_disabled(username, disabled)
 
+    def set_role(self, username: str, role: str) -> None:
+        """Give ``username`` another role (their sessions and API key keep working with the
+        new role at once); raises InvalidUserError or UserNotFoundError."""
+        problems = role_problems(role)
+        if problems:
+            raise InvalidUserError(problems)
+        self._users.set_role(username, role)
+
+    def get(self, username: str) -> UserView:
+        """One user; raises UserNotFoundError."""
+        record = self._users.get_by_username(username)
+        if record is None:
+            raise UserNotFoundError(username)
+        return _view(record)
+
     def list(self) -> builtins.list[UserView]:
         """Every user, sorted by username."""
         return [_view(record) for record in self._users.list()]
@@ -128,6 +143,10 @@ class UserService:
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         self._users.set_api_key_hash(username, api_key_hash(key))
         return key
+
+    def revoke_api_key(self, username: str) -> None:
+        """Remove ``username``'s API key (it stops working now); raises UserNotFoundError."""
+        self._users.set_api_key_hash(username, None)
 
     def check_password(self, username: str, password: str) -> UserView | None:
         """The user if ``password`` is theirs and they are enabled, else None (equal timing)."""

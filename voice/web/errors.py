@@ -43,6 +43,27 @@ class FlowNotFoundError(ApiError):
         )
 
 
+class FlowTextRequiredError(ApiError):
+    """A flow editor request without the flow's YAML text."""
+
+    status = 400
+    error_id = "text-required"
+
+    def __init__(self, path: str) -> None:
+        super().__init__("send the flow's YAML as JSON {\"text\": \"...\"}", path=path)
+
+
+class FlowTooLargeError(ApiError):
+    """A flow text longer than the editor accepts."""
+
+    status = 413
+    error_id = "flow-too-large"
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"a flow text may have at most {limit} characters; this one has "
+                         f"{length}", length=length)
+
+
 def error_response(status: int, error_id: str, message: str, details: dict[str, Any]) -> Response:
     """Build the JSON error body shared by every API error."""
     response = jsonify(error_id=error_id, message=message, details=details)

@@ -35,7 +35,8 @@ bp = Blueprint("login", __name__)
 log = logging.getLogger(__name__)
 
 #: where each role lands after signing in without a ``next`` (pages of other roles add theirs)
-ROLE_HOMES = {"agent": "/agent"}
+ROLE_HOMES = {"agent": "/agent", "supervisor": "/supervisor", "qa": "/qa/recordings",
+              "admin": "/admin/flows"}
 DEFAULT_HOME = "/"
 WRONG = "Wrong username or password."
 LOCKED = "Wrong username or password. Too many failed attempts: try again later."

@@ -23,8 +23,6 @@ CARD = "4111111111111111"
 TUESDAY = "2026-11-24T10:00:00-05:00"
 
 
-
-
 @pytest.fixture
 def voice(demo_customers: Services, flows_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """Run ``voice ...`` against the test database (with the demo customers) and the flows
@@ -145,14 +143,27 @@ def test_publish_versions_rollback(voice, flows_dir: Path) -> None:
     assert refused.exit_code == 1
     assert "node 'after_hours': field 'next': 'nowhere' names no node" in refused.stderr
     assert "nothing was changed" in refused.stderr
-    back = voice("flows", "rollback", "main", "--to", "1", "--by", "carol")
+    kept = voice("flows", "rollback", "main", "--to", "1", "--by", "carol")
+    assert kept.exit_code == 1 and "main.yaml holds changes that were never published" \
+        in kept.stderr and "next: nowhere" in path.read_text()  # the edit is not lost
+    back = voice("flows", "rollback", "main", "--to", "1", "--by", "carol", "--force")
     assert back.stdout.strip() == "published main version 3 (content of version 1)"
+    assert "Goodbye." in path.read_text() and "nowhere" not in path.read_text()
+    assert "unchanged" in voice("flows", "publish", "main").stdout  # file and live agree
     versions = json.loads(voice("flows", "versions", "main", "--json").stdout)
     assert [(v["version"], v["published_by"], v["live"]) for v in versions] == [
         (1, "alice", False), (2, versions[1]["published_by"], False), (3, "carol", True)]
     assert versions[0]["sha256"] == versions[2]["sha256"] != versions[1]["sha256"]
     missing = voice("flows", "versions", "nope")
     assert missing.exit_code == 1 and "never been published" in missing.stderr
+    # each publish and the rollback is in the audit log (door cli); refusals are not
+    audited = json.loads(voice("audit", "list", "--json", "--entity-type", "flow").stdout)
+    rows = [(row["action"], row["entity_id"], row["details"]["version"], row["via"])
+            for row in audited]
+    assert rows[:2] == [("flow.rollback", "main", 3, "cli"), ("flow.publish", "main", 2, "cli")]
+    assert sorted(rows[2:]) == [("flow.publish", "main", 1, "cli"),
+                                ("flow.publish", "payments", 1, "cli")]
+    assert audited[0]["details"]["to_version"] == 1
 
 
 def test_simulate_published_version(voice, flows_dir: Path) -> None:

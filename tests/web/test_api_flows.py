@@ -1,8 +1,14 @@
-"""GET /api/flows and /api/flows/<id>: published flows as JSON, read fresh on every request."""
+"""GET /api/flows and /api/flows/<id>: published flows as JSON, read fresh on every request,
+for staff who may read flows (admin, supervisor, qa) only."""
 
 from __future__ import annotations
 
+import base64
+
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from staff_login import PASSWORD, sign_in
 
 from voice.compose import Services
 
@@ -14,6 +20,17 @@ def publish(services: Services, version_note: str | None = None, content: str = 
         flow_id="main", name="Acme support line", content=content,
         numbers=["+15550100", "1000"], published_by="alice", note=version_note,
     )
+
+
+@pytest.fixture
+def client(app: Flask, services: Services) -> FlaskClient:
+    """A test client signed in with a QA user's password (HTTP Basic on every request)."""
+    assert services.user_service is not None
+    services.user_service.add("quinn", "qa", PASSWORD)
+    token = base64.b64encode(f"quinn:{PASSWORD}".encode()).decode()
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Basic {token}"
+    return test_client
 
 
 def test_no_flows_yet(client: FlaskClient) -> None:
@@ -71,10 +88,29 @@ def test_unknown_api_route_is_json(client: FlaskClient) -> None:
     assert response.get_json()["error_id"] == "not-found"
 
 
-def test_home_page_links_the_api(client: FlaskClient, services: Services) -> None:
+def test_home_page_links_the_api(app: Flask, services: Services) -> None:
     publish(services)
+    assert services.user_service is not None
+    services.user_service.add("sue", "supervisor", PASSWORD)
+    visitor = app.test_client()
+    assert "Published flows" not in visitor.get("/").text
+    client = app.test_client()
+    sign_in(client, "sue")
 
     page = client.get("/").get_data(as_text=True)
 
     assert "/healthz" in page
     assert 'href="/api/flows/main"' in page
+
+
+@pytest.mark.parametrize("who", ["nobody", "agent"])
+def test_flows_are_not_public(app: Flask, services: Services, who: str) -> None:
+    publish(services)
+    client = app.test_client()
+    if who == "agent":
+        assert services.acd is not None
+        services.acd.agents.add("ann", PASSWORD, queues=["support"])
+        sign_in(client, "ann")
+    answer = client.get("/api/flows/main")
+    assert answer.status_code == (401 if who == "nobody" else 403)
+    assert "Acme" not in answer.text

@@ -19,11 +19,13 @@ import click
 import httpx
 
 from voice.auth.verifier import load_directory
+from voice.cli.audit import record_cli
 from voice.cli.common import fail, load_settings_or_exit, reports_errors, services_or_exit
 from voice.compose import Services
 from voice.customers.errors import CustomerNotFoundError
 from voice.flows.catalog import FlowCatalog, PinnedFlows
-from voice.flows.errors import FlowValidationError
+from voice.flows.editing import FlowEditor
+from voice.flows.errors import FlowChangedError, FlowValidationError
 from voice.flows.flowtests import CaseResult, run_suite
 from voice.flows.graph import FORMATS, render
 from voice.flows.simulator import CannedLookups, Line, SimulationResult, Simulator
@@ -301,6 +303,11 @@ def publish(names: tuple[str, ...], by: str | None, note: str | None) -> None:
         except FlowValidationError as exc:
             _problems_exit(exc)
             return
+        for info in report.published:
+            record_cli(services, "flow.publish", "flow", info.flow_id,
+                       f"published flow {info.flow_id} version {info.version}",
+                       {"version": info.version, "sha256": info.sha256,
+                        "published_by": info.published_by, "note": info.note})
     for info in report.published:
         click.echo(f"published {info.flow_id} version {info.version} ({info.sha256[:12]})")
     for flow_id in report.unchanged:
@@ -333,16 +340,28 @@ def versions(flow_id: str, as_json: bool) -> None:
 @click.argument("flow_id", metavar="FLOW")
 @click.option("--to", "to_version", type=int, required=True, help="The version to restore.")
 @click.option("--by", "by", default=None, help="Who rolls back (default: your user name).")
+@click.option("--force", is_flag=True,
+              help="Overwrite the flow file even when it holds changes never published.")
 @reports_errors
-def rollback(flow_id: str, to_version: int, by: str | None) -> None:
-    """Publish an older version of FLOW again as the newest version."""
+def rollback(flow_id: str, to_version: int, by: str | None, force: bool) -> None:
+    """Publish an older version of FLOW again as the newest version, and write its text to
+    the flow file (so the next `voice up` keeps serving it)."""
     with services_or_exit() as services:
+        editor = FlowEditor(services.flow_catalog)
+        live = services.flow_repository.current(flow_id)
         try:
-            info = services.flow_catalog.rollback(flow_id, to_version,
-                                                  published_by=by or _user())
+            info = editor.rollback(flow_id, to_version, published_by=by or _user(),
+                                   force=force)
         except FlowValidationError as exc:
             _problems_exit(exc)
             return
+        except FlowChangedError as exc:
+            fail(f"error: {exc}; or pass --force to roll back over them")
+        record_cli(services, "flow.rollback", "flow", flow_id,
+                   f"rolled flow {flow_id} back to version {to_version} (now version "
+                   f"{info.version})",
+                   {"to_version": to_version, "version": info.version, "sha256": info.sha256,
+                    "previous_version": live.version if live else None})
     click.echo(f"published {flow_id} version {info.version} (content of version {to_version})")
 
 

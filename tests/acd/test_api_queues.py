@@ -89,3 +89,11 @@ def test_supervisor_sees_status_but_cannot_change(client: FlaskClient, admin: di
     assert client.put("/api/queues/support", headers=supervisor,
                       json={"wrap_up": 5}).status_code == 403
     assert client.get("/api/queues/support").status_code == 401
+
+
+def test_queue_names_are_the_configured_and_the_staffed_ones(acd: Acd) -> None:
+    acd.queues.put("billing", {"wrap_up": 30})
+    acd.agents.add("ann", "ann-password-1", queues=["support", "billing"])
+    assert acd.queues.names() == ["billing", "support"]
+    acd.queues.remove("billing")
+    assert acd.queues.names() == ["billing", "support"]  # ann still answers billing

@@ -151,6 +151,16 @@ class AgentService:
             self.on_available(queues)
         return self.get(name)
 
+    def set_disabled(self, name: str, disabled: bool) -> AgentView:
+        """Disable the agent's login (password, API key and sessions stop working) and put
+        them offline (after the call in progress, if any), or enable the login again (they
+        stay offline until they choose available). Raises AgentNotFoundError."""
+        self.get(name)
+        if disabled:
+            self.set_state(name, "offline")
+        self._users.set_disabled(name, disabled)
+        return self.get(name)
+
     def report_contact(self, name: str, contact: str | None) -> AgentView:
         """A softphone says where it rings (None: it went away)."""
         problems = contact_problems(contact)

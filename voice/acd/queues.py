@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voice.acd.errors import InvalidQueueError
 from voice.acd.records import QueueConfig
 from voice.acd.strategies import STRATEGIES, parse_requirement
-from voice.store.models import QueueSettings
+from voice.store.models import AgentQueue, QueueSettings
 
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 FIELDS = ("description", "skills", "strategy", "ring_timeout", "wrap_up", "max_wait",
@@ -95,6 +95,13 @@ class QueueRepository:
         with self._sessions() as session:
             return [_config(row) for row in
                     session.scalars(select(QueueSettings).order_by(QueueSettings.name))]
+
+    def names(self) -> builtins.list[str]:
+        """Every queue there is: the configured ones and those agents answer, by name."""
+        with self._sessions() as session:
+            configured = set(session.scalars(select(QueueSettings.name)))
+            staffed = set(session.scalars(select(AgentQueue.queue).distinct()))
+        return sorted(configured | staffed)
 
     def put(self, name: str, fields: Mapping[str, Any], *, replace: bool = False) -> QueueConfig:
         """Create or change a queue (``replace``: unspecified fields go back to defaults).

@@ -19,11 +19,14 @@ from typing import Any
 
 import click
 
-from voice.acd.records import CHOSEN_STATES
+from voice.acd.queues import FIELDS
+from voice.acd.records import CHOSEN_STATES, AgentView, QueueConfig
 from voice.acd.service import Acd
 from voice.acd.strategies import STRATEGIES
+from voice.cli.audit import record_cli
 from voice.cli.common import reports_errors, services_or_exit
 from voice.cli.users import password_option
+from voice.compose import Services
 
 
 @contextmanager
@@ -32,6 +35,20 @@ def acd_or_exit() -> Iterator[Acd]:
     with services_or_exit() as services:
         assert services.acd is not None
         yield services.acd
+
+
+@contextmanager
+def acd_and_services() -> Iterator[tuple[Acd, Services]]:
+    """The ACD and the services it came from (to audit a change), closed afterwards."""
+    with services_or_exit() as services:
+        assert services.acd is not None
+        yield services.acd, services
+
+
+def _agent_fields(view: AgentView) -> dict[str, Any]:
+    return {"queues": list(view.queues), "skills": dict(view.skills),
+            "extension": view.extension, "contact_uri": view.contact_uri,
+            "twilio_identity": view.twilio_identity}
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -55,10 +72,13 @@ def agents() -> None:
 def add_agent(name: str, password: str, queues: str, skills: str, contact: str | None,
               twilio_identity: str | None, extension: str | None) -> None:
     """Add the agent NAME and their login (user role agent)."""
-    with acd_or_exit() as acd:
+    with acd_and_services() as (acd, services):
         view = acd.agents.add(name, password, queues=_split(queues) or [],
                               skills=_split(skills) or [], contact=contact,
                               twilio_identity=twilio_identity, extension=extension)
+        record_cli(services, "agent.add", "agent", view.name,
+                   f"Added agent {view.name} (queues: {', '.join(view.queues) or 'none'})",
+                   {**_agent_fields(view), "password_set": True})
     click.echo(f"Added agent '{view.name}' (queues: {', '.join(view.queues) or 'none'}); "
                f"they start offline: 'voice agents state {view.name} available'.")
 
@@ -74,10 +94,16 @@ def add_agent(name: str, password: str, queues: str, skills: str, contact: str |
 def set_agent(name: str, queues: str | None, skills: str | None, contact: str | None,
               twilio_identity: str | None, extension: str | None) -> None:
     """Change the agent NAME's queues, skills or contacts."""
-    with acd_or_exit() as acd:
+    with acd_and_services() as (acd, services):
+        before = _agent_fields(acd.agents.get(name))
         view = acd.agents.update(name, queues=_split(queues), skills=_split(skills),
                                  contact=contact, twilio_identity=twilio_identity,
                                  extension=extension)
+        after = _agent_fields(view)
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changes:
+            record_cli(services, "agent.update", "agent", name,
+                       f"Changed agent {name}: {', '.join(changes)}", {"changes": changes})
     click.echo(json.dumps(view.to_dict(), indent=2))
 
 
@@ -121,8 +147,14 @@ def show_agent(name: str) -> None:
 @reports_errors
 def agent_state(name: str, state: str, reason: str | None) -> None:
     """Set what the agent NAME chose: available, away or offline."""
-    with acd_or_exit() as acd:
+    with acd_and_services() as (acd, services):
+        before = acd.agents.get(name).state
         view = acd.agents.set_state(name, state, reason)
+        record_cli(services, "agent.state", "agent", name,
+                   f"Set agent {name} {state}" + (" after the current call"
+                                                 if view.after_call else ""),
+                   {"state": [before, view.state], "after_call": view.after_call,
+                    "reason": reason})
     pending = f" after the current call ({view.state} now)" if view.after_call else ""
     click.echo(f"Agent '{name}' is {state}{pending}.")
 
@@ -148,8 +180,10 @@ def set_queue(name: str, **options: Any) -> None:
     fields = {k: v for k, v in options.items() if v is not None}
     if "skills" in fields:
         fields["skills"] = _split(fields["skills"])
-    with acd_or_exit() as acd:
+    with acd_and_services() as (acd, services):
+        before = acd.queues.get(name)
         config = acd.queues.put(name, fields)
+        _audit_queue(services, before, config)
     click.echo(json.dumps(config.to_dict(), indent=2))
 
 
@@ -159,9 +193,26 @@ def set_queue(name: str, **options: Any) -> None:
 @reports_errors
 def import_queues(path: Path, only_new: bool) -> None:
     """Configure the queues of a YAML file (``queues: {name: {settings}}``)."""
-    with acd_or_exit() as acd:
+    with acd_and_services() as (acd, services):
+        before = {c.name: c for c in acd.queues.list()}
         names = acd.queues.import_file(path, only_new=only_new)
+        for queue in names:
+            _audit_queue(services, before.get(queue) or QueueConfig(queue),
+                         acd.queues.get(queue), f" from {path.name}")
     click.echo(f"Configured {len(names)} queue(s){': ' + ', '.join(names) if names else ''}.")
+
+
+def _audit_queue(services: Services, before: QueueConfig, after: QueueConfig,
+                 source: str = "") -> None:
+    old, new = before.to_dict(), after.to_dict()
+    changes = {k: [old[k], new[k]] for k in FIELDS if old[k] != new[k]}
+    if not before.configured:
+        record_cli(services, "queue.add", "queue", after.name,
+                   f"Added queue {after.name}{source}", {"settings": new})
+    elif changes:
+        record_cli(services, "queue.update", "queue", after.name,
+                   f"Changed queue {after.name}{source}: {', '.join(changes)}",
+                   {"changes": changes})
 
 
 @queues.command("status")

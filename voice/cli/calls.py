@@ -12,7 +12,7 @@ from datetime import datetime
 import click
 
 from voice.calls.records import CHANNELS, CallRecord
-from voice.cli.common import reports_errors, services_or_exit
+from voice.cli.common import render_table, reports_errors, services_or_exit
 
 COLUMNS = ("ID", "CHANNEL", "FLOW", "FROM", "TO", "START", "END", "OUTCOME", "PATH")
 
@@ -43,7 +43,7 @@ def list_calls(limit: int, channel: str | None, as_json: bool) -> None:
     if not records:
         click.echo("No calls yet. Simulate one with 'voice flows simulate FLOW'.")
         return
-    click.echo(render_table([table_row(record) for record in records]))
+    click.echo(render_table(COLUMNS, [table_row(record) for record in records]))
 
 
 def table_row(record: CallRecord) -> tuple[str, ...]:
@@ -65,15 +65,6 @@ def table_row(record: CallRecord) -> tuple[str, ...]:
     )
 
 
-def render_table(rows: list[tuple[str, ...]]) -> str:
-    """Left-aligned columns under the header; the last column (the path) is not padded."""
-    table = [COLUMNS, *rows]
-    widths = [max(len(row[index]) for row in table) for index in range(len(COLUMNS) - 1)]
-    lines = []
-    for row in table:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
 
 
 def _time(value: datetime | None) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from voice.cli.audit import record_cli
 from voice.cli.common import fail, reports_errors, services_or_exit
 from voice.customers.records import CustomerInput
 from voice.flows.sources import display_path
@@ -39,6 +40,14 @@ def import_customers(file: Path, as_json: bool, if_empty: bool) -> None:
             click.echo("customers already loaded; nothing imported")
             return
         report = services.customer_service.import_file(file, display_path(file))
+        if report.created or report.updated:
+            record_cli(services, "customer.import", "customer", "*",
+                       f"Imported customers from {file.name}: {report.created} created, "
+                       f"{report.updated} updated, {report.unchanged} unchanged, "
+                       f"{len(report.problems)} bad rows",
+                       {"file": file.name, "created": report.created,
+                        "updated": report.updated, "unchanged": report.unchanged,
+                        "bad_rows": len(report.problems)})
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -71,6 +80,13 @@ def add(account: str, first_name: str, last_name: str, phones: tuple[str, ...], 
         view, status = services.customer_service.save(CustomerInput(
             account_number=account, first_name=first_name, last_name=last_name,
             phones=phones, tier=tier, pin=pin, zip=zip_code, dob=dob))
+        if status != "unchanged":
+            record_cli(services, f"customer.{'add' if status == 'created' else 'update'}",
+                       "customer", view.id, f"{status.capitalize()} customer {view.first_name} "
+                       f"{view.last_name} ({view.masked_account})",
+                       {"account": view.masked_account, "tier": view.tier,
+                        "phones": len(view.phones), "pin_given": pin is not None,
+                        "zip_given": zip_code is not None, "dob_given": dob is not None})
     click.echo(f"customer {view.account_number} ({view.first_name} {view.last_name}) {status}")
 
 
@@ -110,6 +126,9 @@ def unlock(account: str, actor: str) -> None:
     with services_or_exit() as services:
         assert services.customer_service is not None
         view = services.customer_service.unlock(account, actor=actor)
+        record_cli(services, "customer.unlock", "customer", view.id,
+                   f"Unlocked customer {view.first_name} {view.last_name} "
+                   f"({view.masked_account})", {"account": view.masked_account})
     if view.locked:
         fail(f"error: {account} is still locked")
     click.echo(f"customer {view.account_number} unlocked")

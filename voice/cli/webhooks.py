@@ -18,7 +18,8 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from voice.cli.common import reports_errors, services_or_exit
+from voice.cli.audit import record_cli
+from voice.cli.common import render_table, reports_errors, services_or_exit
 from voice.compose import Services
 from webhooks.delivery import DeliveryOutcome
 from webhooks.errors import InvalidWebhookEndpointError, WebhookError
@@ -79,6 +80,11 @@ def add(url: str, events: list[str], queues: tuple[str, ...], description: str |
     """Send events to URL (http or https); prints the endpoint's id and secret once."""
     with _services() as services:
         endpoint_id, secret = services.webhook_endpoints.add(url, events, queues, description)
+        view = services.webhook_endpoints.get(endpoint_id)
+        record_cli(services, "webhook.add", "webhook", endpoint_id,
+                   f"Added webhook {endpoint_id} → {view.url}",
+                   {"url": view.url, "events": list(view.events) or ["*"],
+                    "queues": list(view.queues), "description": view.description})
     _print_secret(endpoint_id, secret, as_json, f"Added webhook endpoint {endpoint_id} ({url}).")
 
 
@@ -95,7 +101,7 @@ def list_endpoints(as_json: bool) -> None:
     if not views:
         click.echo("No webhook endpoints yet. Add one with 'voice webhooks add URL'.")
         return
-    click.echo(_table(("ID", "URL", "EVENTS", "QUEUES", "STATUS", "DESCRIPTION"), [
+    click.echo(render_table(("ID", "URL", "EVENTS", "QUEUES", "STATUS", "DESCRIPTION"), [
         (str(v.id), v.url, ",".join(v.events) or "all", ",".join(v.queues) or "all",
          "enabled" if v.enabled else f"disabled: {v.disabled_reason}", v.description or "")
         for v in views]))
@@ -109,6 +115,8 @@ def rotate(endpoint_id: int, as_json: bool) -> None:
     """Give ENDPOINT_ID a new secret (the old one stops working now); prints it once."""
     with _services() as services:
         secret = services.webhook_endpoints.rotate(endpoint_id)
+        record_cli(services, "webhook.rotate", "webhook", endpoint_id,
+                   f"Rotated the secret of webhook {endpoint_id}", {"secret_rotated": True})
     _print_secret(endpoint_id, secret, as_json,
                   f"Rotated the secret of webhook endpoint {endpoint_id}.")
 
@@ -120,6 +128,8 @@ def disable(endpoint_id: int) -> None:
     """Stop sending to ENDPOINT_ID and cancel its pending deliveries."""
     with _services() as services:
         cancelled = services.webhook_endpoints.disable(endpoint_id)
+        record_cli(services, "webhook.disable", "webhook", endpoint_id,
+                   f"Disabled webhook {endpoint_id}", {"cancelled_deliveries": cancelled})
     click.echo(f"Disabled webhook endpoint {endpoint_id} ({cancelled} pending deliveries "
                f"cancelled); 'voice webhooks enable {endpoint_id}' undoes it.")
 
@@ -131,6 +141,8 @@ def enable(endpoint_id: int) -> None:
     """Send new events to ENDPOINT_ID again."""
     with _services() as services:
         services.webhook_endpoints.enable(endpoint_id)
+        record_cli(services, "webhook.enable", "webhook", endpoint_id,
+                   f"Enabled webhook {endpoint_id}")
     click.echo(f"Enabled webhook endpoint {endpoint_id}.")
 
 
@@ -140,7 +152,10 @@ def enable(endpoint_id: int) -> None:
 def remove(endpoint_id: int) -> None:
     """Delete ENDPOINT_ID and its delivery log."""
     with _services() as services:
+        url = services.webhook_endpoints.get(endpoint_id).url
         services.webhook_endpoints.remove(endpoint_id)
+        record_cli(services, "webhook.remove", "webhook", endpoint_id,
+                   f"Deleted webhook {endpoint_id} ({url})", {"url": url})
     click.echo(f"Removed webhook endpoint {endpoint_id}.")
 
 
@@ -161,7 +176,7 @@ def deliveries(status: str | None, endpoint_id: int | None, limit: int, as_json:
     if not views:
         click.echo("No webhook deliveries match.")
         return
-    click.echo(_table(("ID", "WEBHOOK-ID", "ENDPOINT", "EVENT", "STATUS", "ATTEMPTS", "LAST",
+    click.echo(render_table(("ID", "WEBHOOK-ID", "ENDPOINT", "EVENT", "STATUS", "ATTEMPTS", "LAST",
                        "CREATED"), [_delivery_row(view) for view in views]))
 
 
@@ -172,7 +187,10 @@ def replay(delivery_id: int) -> None:
     """Send DELIVERY_ID again now, with the same webhook-id and body."""
     with _services() as services:
         assert services.webhook_deliverer is not None and services.task_queue is not None
-        services.webhook_deliverer.replay(delivery_id)
+        view = services.webhook_deliverer.replay(delivery_id)
+        record_cli(services, "webhook.replay", "webhook", view.endpoint_id,
+                   f"Replayed delivery {delivery_id} ({view.event_type}) to webhook "
+                   f"{view.endpoint_id}", {"delivery_id": delivery_id, "msg_id": view.msg_id})
         outcome = services.task_queue.deliver_now(delivery_id)
     _print_outcome(delivery_id, outcome)
 
@@ -223,10 +241,3 @@ def _delivery_row(view: DeliveryView) -> tuple[str, ...]:
     last = str(view.last_status or "") or (view.last_error or "")[:40]
     return (str(view.id), view.msg_id, str(view.endpoint_id), view.event_type, view.status,
             str(view.attempts), last, view.created_at.strftime("%Y-%m-%d %H:%M:%SZ"))
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    table = [header, *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-                     .rstrip() for row in table)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from voice.customers.records import CustomerView
+from voice.customers.records import CustomerView, normalise_phone
 from voice.store.models import Customer, CustomerPhone
 
 KEEP = object()  # "leave this hash as it is" in upsert()
@@ -57,14 +57,19 @@ class CustomerRepository:
 
     def list(self, *, search: str | None = None, limit: int = 100,
              offset: int = 0) -> tuple[list[CustomerView], int]:
-        """Customers by account number (filtered by ``search`` in names/account), and the
-        total count."""
+        """Customers by account number (filtered by ``search`` in names, account number or
+        phone numbers), and the total count."""
         query = select(Customer)
         if search:
             pattern = f"%{search.lower()}%"
-            query = query.where(or_(func.lower(Customer.first_name).like(pattern),
-                                    func.lower(Customer.last_name).like(pattern),
-                                    Customer.account_number.like(f"%{search}%")))
+            matches = [func.lower(Customer.first_name).like(pattern),
+                       func.lower(Customer.last_name).like(pattern),
+                       Customer.account_number.like(f"%{search}%")]
+            digits = normalise_phone(search).lstrip("+")
+            if digits.isdigit():
+                matches.append(Customer.id.in_(select(CustomerPhone.customer_id).where(
+                    CustomerPhone.phone.like(f"%{digits}%"))))
+            query = query.where(or_(*matches))
         with self._sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(query.options(selectinload(Customer.phones))

@@ -92,6 +92,20 @@ class CustomerService:
         """Customers (without lock state) and the total count."""
         return self.customers.list(search=search, limit=limit, offset=offset)
 
+    def search(self, query: str | None = None, *, limit: int = 50,
+               offset: int = 0) -> tuple[list[CustomerView], int]:
+        """Customers whose name, account number or phone matches ``query``, each with its
+        lock state, and the total count (for the admin page)."""
+        views, total = self.customers.list(search=query, limit=limit, offset=offset)
+        return [self._with_lock(view) for view in views], total
+
+    def by_id(self, customer_id: int) -> CustomerView:
+        """One customer by its id, with its lock state; raises CustomerNotFoundError."""
+        stored = self.customers.by_id(customer_id)
+        if stored is None:
+            raise CustomerNotFoundError(f"#{customer_id}")
+        return self._with_lock(stored.view)
+
     def unlock(self, account: str, *, actor: str) -> CustomerView:
         """End the customer's run of failures (audited as ``unlocked`` by ``actor``)."""
         stored = self._get(account)

@@ -3,6 +3,8 @@
 Admins and supervisors: ``GET /api/agents`` (``?queue=``), ``GET /api/agents/<name>``,
 ``POST /api/agents/<name>/state``; admins also ``POST /api/agents`` (create, with the login)
 and ``PATCH /api/agents/<name>`` (queues, skills, contact, twilio_identity, extension).
+What admins and supervisors change is audited (``agent.add``, ``agent.update``,
+``agent.state``); what agents choose for themselves is not (it is in ``agent_sessions``).
 
 The logged-in agent (``/api/agents/me...``): ``GET`` their view; ``POST .../state``
 (``{"state": "available"|"away"|"offline", "reason"}``); ``PUT .../contact``
@@ -14,12 +16,9 @@ calls and notes); ``POST /api/calls/<call_id>/disposition`` (``{"disposition", "
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request
 
 from voice.acd.errors import (
     AgentNotFoundError,
@@ -33,11 +32,12 @@ from voice.acd.service import Acd
 from voice.users.errors import UserError
 from voice.web import services
 from voice.web.access import current_user, require_role
+from voice.web.audit_trail import audit
 from voice.web.errors import ApiError
+from voice.web.event_stream import Snapshot, event_stream
 
 bp = Blueprint("api_agents", __name__)
 STREAM_POLL_S = 0.2
-STREAM_KEEPALIVE_S = 15.0
 CREATE_FIELDS = ("name", "password", "queues", "skills", "contact", "twilio_identity",
                  "extension")
 PATCH_FIELDS = ("queues", "skills", "contact", "twilio_identity", "extension")
@@ -83,6 +83,13 @@ def _list(body: dict[str, Any], name: str) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise AgentApiError(f"{name} must be a list of text", field=name)
     return value
+
+
+def _audited(view: AgentView) -> dict[str, Any]:
+    """The fields of an agent an admin changes, as the audit records them."""
+    return {"queues": list(view.queues), "skills": dict(view.skills),
+            "extension": view.extension, "contact_uri": view.contact_uri,
+            "twilio_identity": view.twilio_identity}
 
 
 def _me() -> AgentView:
@@ -137,6 +144,9 @@ def create_agent() -> tuple[Response, int]:
                                 extension=body.get("extension"))
     except (InvalidAgentError, UserError) as exc:
         raise AgentApiError(str(exc)) from None
+    audit("agent.add", "agent", view.name,
+          f"Added agent {view.name} (queues: {', '.join(view.queues) or 'none'})",
+          {**_audited(view), "password_set": True})
     return jsonify(view.to_dict()), 201
 
 
@@ -154,7 +164,7 @@ def show_agent(name: str) -> Response:
 def update_agent(name: str) -> Response:
     """Change an agent's queues, skills or contacts."""
     body = _body(PATCH_FIELDS)
-    _agent(name)
+    before = _audited(_agent(name))
     try:
         view = acd().agents.update(name, queues=_list(body, "queues"),
                                    skills=_list(body, "skills"), contact=body.get("contact"),
@@ -162,6 +172,11 @@ def update_agent(name: str) -> Response:
                                    extension=body.get("extension"))
     except InvalidAgentError as exc:
         raise AgentApiError(str(exc)) from None
+    after = _audited(view)
+    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changes:
+        audit("agent.update", "agent", name, f"Changed agent {name}: {', '.join(changes)}",
+              {"changes": changes})
     return jsonify(view.to_dict())
 
 
@@ -169,8 +184,16 @@ def update_agent(name: str) -> Response:
 @require_role("admin", "supervisor")
 def set_agent_state(name: str) -> Response:
     """Change another agent's chosen state (e.g. log out an agent who left)."""
-    _agent(name)
-    return _change_state(name)
+    before = _agent(name)
+    response = _change_state(name)
+    after = _agent(name)
+    if (before.state, before.after_call) != (after.state, after.after_call):
+        chosen = after.after_call or after.state
+        audit("agent.state", "agent", name, f"Set agent {name} {chosen}"
+              + (" after the current call" if after.after_call else ""),
+              {"state": [before.state, after.state], "after_call": after.after_call,
+               "reason": after.state_reason})
+    return response
 
 
 @bp.get("/api/agents/me")
@@ -241,31 +264,12 @@ def my_events() -> Response:
     desktop = services().agent_desktop
     once = request.args.get("once") == "1"  # tools and tests: the current snapshot, then end
 
-    def stream() -> Iterator[str]:
-        last: tuple[Any, ...] | None = None
-        quiet_since = time.monotonic()
-        yield "retry: 2000\n\n"
-        while True:
-            snap = desktop.snapshot(me.id)
-            key = (snap["state"], snap["reason"], snap["call_id"], snap["since"])
-            if key != last:
-                last = key
-                quiet_since = time.monotonic()
-                state = {k: v for k, v in snap.items() if k != "call"}
-                yield _sse("state", state)
-                if snap["call"] is not None:
-                    yield _sse("call", {"state": snap["state"], "payload": snap["call"]})
-            elif time.monotonic() - quiet_since > STREAM_KEEPALIVE_S:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            if once:
-                return
-            time.sleep(STREAM_POLL_S)
+    def snapshot() -> Snapshot:
+        snap = desktop.snapshot(me.id)
+        events: list[tuple[str, Any]] = [
+            ("state", {k: v for k, v in snap.items() if k != "call"})]
+        if snap["call"] is not None:
+            events.append(("call", {"state": snap["state"], "payload": snap["call"]}))
+        return (snap["state"], snap["reason"], snap["call_id"], snap["since"]), events
 
-    return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
+    return event_stream(snapshot, STREAM_POLL_S, once=once)

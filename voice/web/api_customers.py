@@ -7,7 +7,8 @@ shows one with its lock state and latest attempts; ``PATCH`` updates the fields 
 secret left out is kept); ``POST /api/customers/<account>/unlock`` lifts a lockout;
 ``POST /api/customers/import`` takes a CSV body (the ``voice customers import`` format).
 Every route needs the admin role (:func:`voice.web.access.require_role`). Responses never
-carry a secret, only whether each is set.
+carry a secret, only whether each is set. Changes are audited (``customer.add``,
+``.update``, ``.unlock``, ``.import``) with the account masked and no secret.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from voice.customers.records import CustomerInput, CustomerView
 from voice.customers.service import CustomerService
 from voice.web import services
 from voice.web.access import current_user, require_role
+from voice.web.audit_trail import audit
 from voice.web.errors import ApiError
 
 bp = Blueprint("api_customers", __name__, url_prefix="/api/customers")
@@ -44,7 +46,8 @@ class CustomerMissingError(ApiError):
     error_id = "customer-not-found"
 
 
-def _service() -> CustomerService:
+def customer_service() -> CustomerService:
+    """The process's customer service."""
     service = services().customer_service
     assert service is not None
     return service
@@ -81,14 +84,26 @@ def _phones(body: dict[str, Any], default: tuple[str, ...]) -> tuple[str, ...]:
 
 def _save(item: CustomerInput, *, replace_secrets: bool) -> tuple[CustomerView, str]:
     try:
-        return _service().save(item, replace_secrets=replace_secrets)
+        return customer_service().save(item, replace_secrets=replace_secrets)
     except InvalidCustomerError as exc:
         raise CustomerApiError(str(exc), problems=exc.problems) from None
 
 
+def _audit_save(view: CustomerView, status: str, item: CustomerInput) -> None:
+    """Audit a created or updated customer: which fields, never a secret's value."""
+    if status == "unchanged":
+        return
+    name = f"{view.first_name} {view.last_name} ({view.masked_account})"
+    audit(f"customer.{'add' if status == 'created' else 'update'}", "customer", str(view.id),
+          f"{status.capitalize()} customer {name}",
+          {"account": view.masked_account, "tier": view.tier, "phones": len(view.phones),
+           "pin_given": item.pin is not None, "zip_given": item.zip is not None,
+           "dob_given": item.dob is not None})
+
+
 def _show(account: str) -> dict[str, Any]:
     try:
-        view, attempts = _service().show(account)
+        view, attempts = customer_service().show(account)
     except CustomerNotFoundError as exc:
         raise CustomerMissingError(str(exc), account=account) from None
     return {**view.as_json(), "attempts": [a.as_json() for a in attempts]}
@@ -100,7 +115,7 @@ def list_customers() -> Response:
     """Customers by account number, filtered by ``q`` (name or account), paged."""
     limit = min(max(request.args.get("limit", 100, type=int), 1), 1000)
     offset = max(request.args.get("offset", 0, type=int), 0)
-    views, total = _service().list(search=request.args.get("q") or None, limit=limit,
+    views, total = customer_service().list(search=request.args.get("q") or None, limit=limit,
                                    offset=offset)
     return jsonify(customers=[v.as_json() for v in views], total=total, limit=limit,
                    offset=offset)
@@ -118,6 +133,7 @@ def save_customer() -> tuple[Response, int]:
         phones=_phones(body, ()), tier=_text(body, "tier", "standard") or "standard",
         pin=_text(body, "pin"), zip=_text(body, "zip"), dob=_text(body, "dob"))
     view, status = _save(item, replace_secrets=True)
+    _audit_save(view, status, item)
     return jsonify({**view.as_json(), "status": status}), 201 if status == "created" else 200
 
 
@@ -137,7 +153,7 @@ def update_customer(account: str) -> Response:
         raise CustomerApiError("account_number cannot change; add a new customer instead",
                                field="account_number")
     try:
-        current, _ = _service().show(account)
+        current, _ = customer_service().show(account)
     except CustomerNotFoundError as exc:
         raise CustomerMissingError(str(exc), account=account) from None
     item = CustomerInput(
@@ -147,6 +163,7 @@ def update_customer(account: str) -> Response:
         phones=_phones(body, current.phones), tier=_text(body, "tier", current.tier) or "",
         pin=_text(body, "pin"), zip=_text(body, "zip"), dob=_text(body, "dob"))
     view, status = _save(item, replace_secrets=False)
+    _audit_save(view, status, item)
     return jsonify({**view.as_json(), "status": status})
 
 
@@ -155,9 +172,12 @@ def update_customer(account: str) -> Response:
 def unlock_customer(account: str) -> Response:
     """Lift a lockout; the audit names the admin who did it."""
     try:
-        _service().unlock(account, actor=current_user().username)
+        view = customer_service().unlock(account, actor=current_user().username)
     except CustomerNotFoundError as exc:
         raise CustomerMissingError(str(exc), account=account) from None
+    audit("customer.unlock", "customer", str(view.id),
+          f"Unlocked customer {view.first_name} {view.last_name} ({view.masked_account})",
+          {"account": view.masked_account})
     return jsonify(_show(account))
 
 
@@ -173,8 +193,14 @@ def import_customers() -> tuple[Response, int]:
         path = Path(folder) / "upload.csv"
         path.write_bytes(data)
         try:
-            report = _service().import_file(path, "upload.csv")
+            report = customer_service().import_file(path, "upload.csv")
         except CustomerFileError as exc:
             raise CustomerApiError(str(exc)) from None
+    if report.created or report.updated:
+        audit("customer.import", "customer", "*",
+              f"Imported customers: {report.created} created, {report.updated} updated, "
+              f"{report.unchanged} unchanged, {len(report.problems)} bad rows",
+              {"created": report.created, "updated": report.updated,
+               "unchanged": report.unchanged, "bad_rows": len(report.problems)})
     return jsonify(report.as_json()), 422 if report.problems and not (
         report.created or report.updated or report.unchanged) else 200

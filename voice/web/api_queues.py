@@ -5,7 +5,8 @@ shows one (the defaults when only a flow names it) with ``status``: callers wait
 longest wait and agents by state. ``PUT /api/queues/<name>`` creates or replaces a queue's
 settings (admin; fields: description, skills, strategy, ring_timeout, wrap_up, max_wait,
 overflow, service_level), ``PATCH`` changes the fields given, ``DELETE`` forgets them (the
-queue falls back to the defaults).
+queue falls back to the defaults). Every change is audited (``queue.add``, ``queue.update``
+with the fields that changed, ``queue.remove``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from voice.acd.errors import InvalidQueueError
 from voice.acd.queues import FIELDS
 from voice.web.access import require_role
 from voice.web.api_agents import acd
+from voice.web.audit_trail import audit
 from voice.web.errors import ApiError
 
 bp = Blueprint("api_queues", __name__, url_prefix="/api/queues")
@@ -45,10 +47,20 @@ def _body() -> dict[str, Any]:
 
 
 def _put(name: str, *, replace: bool) -> Response:
+    before = acd().queues.get(name)
     try:
-        return jsonify(acd().queues.put(name, _body(), replace=replace).to_dict())
+        after = acd().queues.put(name, _body(), replace=replace)
     except InvalidQueueError as exc:
         raise QueueApiError(str(exc), problems=exc.problems) from None
+    old, new = before.to_dict(), after.to_dict()
+    changes = {key: [old[key], new[key]] for key in FIELDS if old[key] != new[key]}
+    if not before.configured:
+        audit("queue.add", "queue", name, f"Added queue {name} ({after.strategy})",
+              {"settings": new})
+    elif changes:
+        audit("queue.update", "queue", name, f"Changed queue {name}: {', '.join(changes)}",
+              {"changes": changes})
+    return jsonify(new)
 
 
 @bp.get("")
@@ -88,4 +100,6 @@ def delete_queue(name: str) -> tuple[str, int]:
     """Forget a queue's settings."""
     if not acd().queues.remove(name):
         raise QueueMissingError(f"queue '{name}' is not configured; see GET /api/queues")
+    audit("queue.remove", "queue", name, f"Removed the settings of queue {name} (it runs "
+          "on the defaults)")
     return "", 204

@@ -8,6 +8,8 @@ secret; ``GET /api/webhooks/<id>/deliveries`` and ``GET /api/webhook-deliveries?
 &endpoint=&limit=`` list deliveries, newest first; ``POST /api/webhook-deliveries/<id>/
 replay`` sends one again (same ``webhook-id``; 202, the attempt runs in the background).
 Every route needs the admin role. Responses never carry a secret except the two above.
+Changes and replays are audited (``webhook.add``, ``.update``, ``.remove``, ``.rotate``,
+``.replay``), never with a secret.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from voice.web import services
 from voice.web.access import require_role
+from voice.web.audit_trail import audit
 from voice.web.errors import ApiError, error_response
 from webhooks.delivery import Deliverer
 from webhooks.endpoints import EndpointRepository
@@ -62,16 +65,18 @@ class DeliveryConflictError(ApiError):
     error_id = "delivery-not-replayable"
 
 
-def _endpoints() -> EndpointRepository:
+def endpoints() -> EndpointRepository:
+    """The process's webhook endpoints."""
     repository = services().webhook_endpoints
     assert repository is not None  # build_services always sets it
     return repository
 
 
-def _deliverer() -> Deliverer:
-    deliverer = services().webhook_deliverer
-    assert deliverer is not None
-    return deliverer
+def deliverer() -> Deliverer:
+    """The process's webhook deliverer."""
+    service = services().webhook_deliverer
+    assert service is not None  # build_services always sets it
+    return service
 
 
 def _body() -> dict[str, Any]:
@@ -108,7 +113,7 @@ def _limit() -> int:
 
 def _deliveries(status: str | None, endpoint: int | None) -> Response:
     try:
-        views = _deliverer().list_deliveries(status, endpoint, _limit())
+        views = deliverer().list_deliveries(status, endpoint, _limit())
     except InvalidDeliveryFilterError as exc:
         raise WebhookApiError(str(exc), field="status") from None
     return jsonify(deliveries=[view.to_dict() for view in views])
@@ -142,7 +147,7 @@ def _as_json(error: ApiError) -> Response:
 @require_role("admin")
 def list_endpoints() -> Response:
     """Every endpoint (without secrets)."""
-    return jsonify(webhooks=[view.to_dict() for view in _endpoints().list()])
+    return jsonify(webhooks=[view.to_dict() for view in endpoints().list()])
 
 
 @bp.post("/webhooks")
@@ -153,19 +158,23 @@ def add_endpoint() -> tuple[Response, int]:
     if not isinstance(body.get("url"), str):
         raise WebhookApiError("url is required: the http(s) address to POST events to",
                               field="url")
-    endpoint_id, secret = _endpoints().add(body["url"], _names(body, "events") or [],
+    endpoint_id, secret = endpoints().add(body["url"], _names(body, "events") or [],
                                            _names(body, "queues") or [],
                                            _text(body, "description"))
     if body.get("enabled") is False:
-        _endpoints().disable(endpoint_id)
-    return jsonify({**_endpoints().get(endpoint_id).to_dict(), "secret": secret}), 201
+        endpoints().disable(endpoint_id)
+    view = endpoints().get(endpoint_id)
+    audit("webhook.add", "webhook", str(endpoint_id), f"Added webhook {endpoint_id} → {view.url}",
+          {"url": view.url, "events": list(view.events) or ["*"], "queues": list(view.queues),
+           "description": view.description, "enabled": view.enabled})
+    return jsonify({**view.to_dict(), "secret": secret}), 201
 
 
 @bp.get("/webhooks/<int:endpoint_id>")
 @require_role("admin")
 def show_endpoint(endpoint_id: int) -> Response:
     """One endpoint."""
-    return jsonify(_endpoints().get(endpoint_id).to_dict())
+    return jsonify(endpoints().get(endpoint_id).to_dict())
 
 
 @bp.patch("/webhooks/<int:endpoint_id>")
@@ -177,22 +186,31 @@ def update_endpoint(endpoint_id: int) -> Response:
     if enabled is not None and not isinstance(enabled, bool):
         raise WebhookApiError("enabled must be true or false", field="enabled")
     url = _text(body, "url")
-    view = _endpoints().update(endpoint_id, url=url, events=_names(body, "events"),
+    before = endpoints().get(endpoint_id).to_dict()
+    view = endpoints().update(endpoint_id, url=url, events=_names(body, "events"),
                                queues=_names(body, "queues"),
                                description=_text(body, "description"))
     if enabled is True and not view.enabled:
-        view = _endpoints().enable(endpoint_id)
+        view = endpoints().enable(endpoint_id)
     elif enabled is False and view.enabled:
-        _endpoints().disable(endpoint_id)
-        view = _endpoints().get(endpoint_id)
-    return jsonify(view.to_dict())
+        endpoints().disable(endpoint_id)
+        view = endpoints().get(endpoint_id)
+    after = view.to_dict()
+    changes = {key: [before[key], after[key]] for key in FIELDS if before[key] != after[key]}
+    if changes:
+        audit("webhook.update", "webhook", str(endpoint_id),
+              f"Changed webhook {endpoint_id}: {', '.join(changes)}", {"changes": changes})
+    return jsonify(after)
 
 
 @bp.delete("/webhooks/<int:endpoint_id>")
 @require_role("admin")
 def remove_endpoint(endpoint_id: int) -> tuple[str, int]:
     """Delete the endpoint and its delivery log."""
-    _endpoints().remove(endpoint_id)
+    url = endpoints().get(endpoint_id).url
+    endpoints().remove(endpoint_id)
+    audit("webhook.remove", "webhook", str(endpoint_id), f"Deleted webhook {endpoint_id} ({url})",
+          {"url": url})
     return "", 204
 
 
@@ -200,14 +218,17 @@ def remove_endpoint(endpoint_id: int) -> tuple[str, int]:
 @require_role("admin")
 def rotate_secret(endpoint_id: int) -> Response:
     """A new secret for the endpoint (the old one stops working now), shown this once."""
-    return jsonify(id=endpoint_id, secret=_endpoints().rotate(endpoint_id))
+    secret = endpoints().rotate(endpoint_id)
+    audit("webhook.rotate", "webhook", str(endpoint_id),
+          f"Rotated the secret of webhook {endpoint_id}", {"secret_rotated": True})
+    return jsonify(id=endpoint_id, secret=secret)
 
 
 @bp.get("/webhooks/<int:endpoint_id>/deliveries")
 @require_role("admin")
 def endpoint_deliveries(endpoint_id: int) -> Response:
     """The endpoint's deliveries, newest first (``?status=&limit=``)."""
-    _endpoints().get(endpoint_id)  # 404 for an unknown endpoint
+    endpoints().get(endpoint_id)  # 404 for an unknown endpoint
     return _deliveries(request.args.get("status") or None, endpoint_id)
 
 
@@ -224,7 +245,10 @@ def list_deliveries() -> Response:
 def replay_delivery(delivery_id: int) -> tuple[Response, int]:
     """Send the delivery again (same webhook-id and body); the attempt runs in the
     background, follow it with ``GET /api/webhook-deliveries``."""
-    view = _deliverer().replay(delivery_id)
+    view = deliverer().replay(delivery_id)
+    audit("webhook.replay", "webhook", str(view.endpoint_id),
+          f"Replayed delivery {delivery_id} ({view.event_type}) to webhook {view.endpoint_id}",
+          {"delivery_id": delivery_id, "msg_id": view.msg_id})
     queue = services().task_queue
     assert queue is not None
     queue.webhook_queued([delivery_id])

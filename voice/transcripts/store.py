@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.store.models import Call, Recording, Transcript, TranscriptSegment
+from voice.transcripts.matching import segment_match
 
 SPEAKERS = ("caller", "ivr", "agent")
 
@@ -170,25 +171,9 @@ class TranscriptStore:
                 .join(Transcript, Transcript.id == TranscriptSegment.transcript_id)
                 .join(Recording, Recording.id == Transcript.recording_id)
                 .join(Call, Call.id == Recording.call_id))
-            if dialect == "sqlite":
-                match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-                statement = statement.where(TranscriptSegment.id.in_(text(
-                    "SELECT rowid FROM transcript_segments_fts WHERE "
-                    "transcript_segments_fts MATCH :match").bindparams(match=match)))
-            else:
-                statement = statement.where(text(
-                    "to_tsvector('simple', transcript_segments.text) @@ "
-                    "plainto_tsquery('simple', :query)").bindparams(query=" ".join(words)))
-            if filters.since is not None:
-                statement = statement.where(Call.started_at >= filters.since)
-            if filters.until is not None:
-                statement = statement.where(Call.started_at < filters.until)
-            if filters.flow:
-                statement = statement.where(Call.flow_id == filters.flow)
-            if filters.queue:
-                statement = statement.where(Recording.queue == filters.queue)
-            if filters.agent:
-                statement = statement.where(Recording.agent == filters.agent)
+            statement = narrow_recordings(
+                statement.where(segment_match(words, dialect)), since=filters.since,
+                until=filters.until, flow=filters.flow, queue=filters.queue, agent=filters.agent)
             if filters.speaker:
                 statement = statement.where(TranscriptSegment.speaker == filters.speaker)
             rows = session.execute(statement.order_by(
@@ -196,3 +181,22 @@ class TranscriptStore:
             return [SearchHit(s.call_id, recording_id, s.start_s, s.end_s, s.speaker, s.node,
                               s.text, flow_id, started_at, queue, agent)
                     for s, recording_id, flow_id, started_at, queue, agent in rows]
+
+
+def narrow_recordings(statement: Select[Any], *, since: datetime | None,
+                      until: datetime | None, flow: str | None, queue: str | None,
+                      agent: str | None) -> Select[Any]:
+    """``statement`` (over recordings joined to their calls) narrowed to calls started in
+    ``[since, until)`` in ``flow``, and recordings of ``queue`` and ``agent`` (None or
+    empty: not narrowed on that)."""
+    if since is not None:
+        statement = statement.where(Call.started_at >= since)
+    if until is not None:
+        statement = statement.where(Call.started_at < until)
+    if flow:
+        statement = statement.where(Call.flow_id == flow)
+    if queue:
+        statement = statement.where(Recording.queue == queue)
+    if agent:
+        statement = statement.where(Recording.agent == agent)
+    return statement

@@ -85,7 +85,8 @@ class RecordingUnreadableError(ApiError):
             "server log", recording_id=recording_id)
 
 
-def _service() -> RecordingService:
+def recording_service() -> RecordingService:
+    """The process's recording service."""
     service = services().recording_service
     assert service is not None  # build_services always sets it
     return service
@@ -95,7 +96,7 @@ def _recording(recording_id: str) -> RecordingInfo:
     """The recording with this id whose path stays in the recordings folder, else 404."""
     if not recording_id.isascii() or not recording_id.isdigit() or len(recording_id) > 18:
         raise RecordingMissingError(recording_id)
-    service = _service()
+    service = recording_service()
     info = service.repository.get(int(recording_id))
     if info is None:
         raise RecordingMissingError(recording_id)
@@ -137,7 +138,7 @@ def list_recordings() -> Response:
     """Recordings newest first, filtered by call, flow and creation time."""
     limit = _limit()
     since, until = _when("since"), _when("until", end=True)
-    found = _service().repository.list_recordings(
+    found = recording_service().repository.list_recordings(
         call=request.args.get("call") or None, flow=request.args.get("flow") or None,
         since=since, until=until, limit=limit)
     return jsonify(recordings=[r.to_dict() for r in found], limit=limit)
@@ -148,7 +149,7 @@ def list_recordings() -> Response:
 def show_recording(recording_id: str) -> Response:
     """One recording's metadata and, once transcribed, its transcript segments."""
     info = _recording(recording_id)
-    transcript = _service().repository.transcript(info.id)
+    transcript = recording_service().repository.transcript(info.id)
     body: dict[str, Any] = {**info.to_dict(),
                             "transcript": transcript.to_dict() if transcript else None}
     return jsonify(body)
@@ -160,7 +161,7 @@ def recording_audio(recording_id: str) -> Response:
     """The clear WAV, whole or one byte range of it."""
     info = _recording(recording_id)
     try:
-        data = _service().open_audio(info)
+        data = recording_service().open_audio(info)
     except UnsafeRecordingPathError:  # pragma: no cover - checked by _recording already
         raise RecordingMissingError(recording_id) from None
     except RecordingFileMissingError as exc:

@@ -7,18 +7,17 @@ test's tmp folder (``screenshots/agent-screen-pop.png``) for review."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from demo_data import import_demo_customers
-from live_browser import launch_chromium, serve_app, sync_api
-from staff_login import FAST_HASHING, PASSWORD
+from live_browser import serve_app, sync_api
+from staff_login import PASSWORD
 
 from voice.compose import Services
-from voice.settings import Settings
 from voice.store.models import CallDisposition, Customer
 
 CALLER = "+15551230001"  # Dana Smith's phone in the demo customers
@@ -27,22 +26,10 @@ CALL_ID = "browser-call-2"
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(db_url, tmp_path / "data", **FAST_HASHING)
-
-
-@pytest.fixture
 def live_url(services: Services) -> Iterator[str]:
     """The real app served on a loopback port by a threaded server (SSE needs threads)."""
     with serve_app(services) as url:
         yield url
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Chromium (the Debian package, not a Playwright download)."""
-    with launch_chromium(()) as chromium:
-        yield chromium
 
 
 def offer_call(services: Services, customer_id: int) -> None:

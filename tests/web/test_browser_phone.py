@@ -377,6 +377,6 @@ def test_setup_script_pins_the_sdk_the_page_loads() -> None:
 
     assert f"TWILIO_VOICE_SDK_VERSION={TWILIO_VOICE_SDK_VERSION}\n" in setup
     assert f"vendor/twilio-voice-{TWILIO_VOICE_SDK_VERSION}.min.js" == TWILIO_VOICE_SDK
-    assert 'target="$WEB_VENDOR_DIR/twilio-voice-$TWILIO_VOICE_SDK_VERSION.min.js"' in setup
+    assert 'twilio="$WEB_VENDOR_DIR/twilio-voice-$TWILIO_VOICE_SDK_VERSION.min.js"' in setup
     for script in ("start.sh", "test.sh"):
         assert "\nensure_web_vendor\n" in (PROJECT_ROOT / "scripts" / script).read_text()

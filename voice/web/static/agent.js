@@ -1,13 +1,12 @@
 /* Agent desktop (/agent): live state and screen pop over Server-Sent Events, state buttons,
  * caller history and the disposition form. Talks only to the agent API (/api/agents/me...,
  * /api/calls/<id>/disposition); every change sends the session's CSRF token in the
- * X-CSRF-Token header. Data is written with textContent only, never as HTML. */
+ * X-CSRF-Token header (static/staff_api.js). Data is written with textContent only, never as HTML. */
 (function () {
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
   var data = JSON.parse($("agent-data").textContent);
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var skew = Date.parse(data.server_now) - Date.now();
   var LABELS = { offline: "Offline", available: "Available", away: "Away", reserved: "Ringing",
                  on_call: "On call", wrap_up: "Wrap-up" };
@@ -25,26 +24,7 @@
 
   function now() { return Date.now() + skew; }
 
-  function toLogin() {
-    window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
-  }
-
-  function api(method, url, body) {
-    var options = { method: method, credentials: "same-origin",
-                    headers: { "Accept": "application/json" } };
-    if (method !== "GET") { options.headers["X-CSRF-Token"] = csrf; }
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(url, options).then(function (response) {
-      if (response.status === 401) { toLogin(); throw new Error("You are signed out."); }
-      return response.json().catch(function () { return {}; }).then(function (payload) {
-        if (!response.ok) { throw new Error(payload.message || "HTTP " + response.status); }
-        return payload;
-      });
-    });
-  }
+  var api = window.VoiceApi.request;
 
   function duration(seconds) {
     var total = Math.max(0, Math.floor(seconds));

@@ -1,0 +1,38 @@
+/* The staff pages' JSON API client (agent desktop, evaluation panel): window.VoiceApi.
+ * request(method, url, body) sends the session cookie, the page's CSRF token (meta
+ * csrf-token) on every change and JSON bodies; resolves with the JSON answer, rejects with an
+ * Error whose message is the server's and whose .payload is its JSON body. A 401 (signed out)
+ * goes to the login page and back. */
+(function () {
+  "use strict";
+
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = meta ? meta.content : "";
+
+  function toLogin() {
+    window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+  }
+
+  function request(method, url, body) {
+    var options = { method: method, credentials: "same-origin",
+                    headers: { "Accept": "application/json" } };
+    if (method !== "GET") { options.headers["X-CSRF-Token"] = csrf; }
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      if (response.status === 401) { toLogin(); throw new Error("You are signed out."); }
+      return response.json().catch(function () { return {}; }).then(function (payload) {
+        if (!response.ok) {
+          var error = new Error(payload.message || "HTTP " + response.status);
+          error.payload = payload;
+          throw error;
+        }
+        return payload;
+      });
+    });
+  }
+
+  window.VoiceApi = { request: request, toLogin: toLogin };
+}());

@@ -8,7 +8,7 @@
 #   ensure_project_venv  .venv with this project installed editable, with test extras
 #   ensure_postgresql    a PostgreSQL on 127.0.0.1:5432 with trust auth and a `test` database
 #   ensure_browser       Debian's Chromium, which the browser tests drive through Playwright
-#   ensure_web_vendor    the Twilio Voice JavaScript SDK of the agent desktop's browser phone
+#   ensure_web_vendor    the pages' JavaScript libraries (Twilio Voice SDK, CodeMirror, wavesurfer.js)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -151,21 +151,52 @@ ensure_browser() {
     [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
-# The agent desktop's browser phone runs Twilio's Voice JavaScript SDK, served from this site
-# (the Content-Security-Policy allows scripts from 'self' only). It is fetched once from the
-# npm registry at the pinned version, checked against the registry's sha512 integrity and
-# unpacked to voice/web/static/vendor/ (git-ignored); no npm or Node.js is needed.
+# The web pages' JavaScript libraries, served from this site (the Content-Security-Policy
+# allows scripts from 'self' only): Twilio's Voice SDK (the agent desktop's browser phone),
+# CodeMirror 5 (the flow editor) and wavesurfer.js (the QA player). Each is fetched once from
+# the npm registry at its pinned version, checked against the registry's sha512 integrity and
+# unpacked with its licence to voice/web/static/vendor/ (git-ignored); no npm or Node.js is
+# needed. voice/web/vendor.py names the same versions.
 WEB_VENDOR_DIR=voice/web/static/vendor
 TWILIO_VOICE_SDK_VERSION=2.18.5
-TWILIO_VOICE_SDK_URL="https://registry.npmjs.org/@twilio/voice-sdk/-/voice-sdk-$TWILIO_VOICE_SDK_VERSION.tgz"
 TWILIO_VOICE_SDK_INTEGRITY="sha512-2/tw1IDAIn7j6yFDOln8p93v3aHIxNIN93JwL98cHIlbkSNeU/Jt9zGM/0TvDpNjo+k88lvAew4jgOjKlc9/KA=="
+CODEMIRROR_VERSION=5.65.21
+CODEMIRROR_INTEGRITY="sha512-6teYk0bA0nR3QP0ihGMoxuKzpl5W80FpnHpBJpgy66NK3cZv5b/d/HY8PnRvfSsCG1MTfr92u2WUl+wT0E40mQ=="
+WAVESURFER_VERSION=7.12.12
+WAVESURFER_INTEGRITY="sha512-fyKNuREQTliCl4b9w7pUzpFXQIkX5tcdYu1o6vBdH+NlUXvTxshvfbG2hj8OxDevzQNZlDTHzZGyAT3FhuutWw=="
 ensure_web_vendor() {
-    local target="$WEB_VENDOR_DIR/twilio-voice-$TWILIO_VOICE_SDK_VERSION.min.js"
-    [ -s "$target" ] && return 0
+    local npm=https://registry.npmjs.org
+    local twilio="$WEB_VENDOR_DIR/twilio-voice-$TWILIO_VOICE_SDK_VERSION.min.js"
+    local codemirror="$WEB_VENDOR_DIR/codemirror-$CODEMIRROR_VERSION"
+    local wavesurfer="$WEB_VENDOR_DIR/wavesurfer-$WAVESURFER_VERSION"
+    [ -s "$twilio" ] || fetch_npm_package \
+        "$npm/@twilio/voice-sdk/-/voice-sdk-$TWILIO_VOICE_SDK_VERSION.tgz" "$TWILIO_VOICE_SDK_INTEGRITY" \
+        "package/dist/twilio.min.js=$twilio" \
+        "package/LICENSE.md=$WEB_VENDOR_DIR/twilio-voice-sdk.LICENSE.md"
+    [ -s "$codemirror/codemirror.js" ] || fetch_npm_package \
+        "$npm/codemirror/-/codemirror-$CODEMIRROR_VERSION.tgz" "$CODEMIRROR_INTEGRITY" \
+        "package/LICENSE=$codemirror/LICENSE" \
+        "package/lib/codemirror.css=$codemirror/codemirror.css" \
+        "package/mode/yaml/yaml.js=$codemirror/yaml.js" \
+        "package/addon/lint/lint.js=$codemirror/lint.js" \
+        "package/addon/lint/lint.css=$codemirror/lint.css" \
+        "package/addon/selection/active-line.js=$codemirror/active-line.js" \
+        "package/lib/codemirror.js=$codemirror/codemirror.js"
+    [ -s "$wavesurfer/wavesurfer.min.js" ] || fetch_npm_package \
+        "$npm/wavesurfer.js/-/wavesurfer.js-$WAVESURFER_VERSION.tgz" "$WAVESURFER_INTEGRITY" \
+        "package/LICENSE=$wavesurfer/LICENSE" \
+        "package/dist/plugins/regions.min.js=$wavesurfer/regions.min.js" \
+        "package/dist/plugins/timeline.min.js=$wavesurfer/timeline.min.js" \
+        "package/dist/wavesurfer.min.js=$wavesurfer/wavesurfer.min.js"
+}
+
+# fetch_npm_package URL INTEGRITY MEMBER=DESTINATION...: download an npm tarball, refuse it
+# unless it matches INTEGRITY, and copy the named members out (the last one is written last,
+# so its presence means the whole package is there).
+fetch_npm_package() {
     command -v python3 >/dev/null || apt_install python3
-    log "fetching @twilio/voice-sdk $TWILIO_VOICE_SDK_VERSION into $WEB_VENDOR_DIR"
-    python3 - "$TWILIO_VOICE_SDK_URL" "$TWILIO_VOICE_SDK_INTEGRITY" "$target" \
-        "$WEB_VENDOR_DIR/twilio-voice-sdk.LICENSE.md" <<'PY' || die "could not install the Twilio Voice SDK (see above)"
+    log "fetching ${1##*/} into $WEB_VENDOR_DIR"
+    python3 - "$@" <<'PY' || die "could not install ${1##*/} (see above)"
 import base64
 import hashlib
 import io
@@ -174,7 +205,7 @@ import sys
 import tarfile
 import urllib.request
 
-url, integrity, script_path, license_path = sys.argv[1:5]
+url, integrity, *pairs = sys.argv[1:]
 try:
     with urllib.request.urlopen(url, timeout=60) as response:
         blob = response.read()
@@ -186,9 +217,9 @@ if actual != expected:
     sys.exit(f"error: {url} does not match the pinned integrity\n"
              f"  expected {integrity}\n  got      {algorithm}-{actual}\n"
              "refusing to install it")
-wanted = {"package/dist/twilio.min.js": script_path, "package/LICENSE.md": license_path}
 with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as archive:
-    for member, destination in wanted.items():
+    for pair in pairs:
+        member, _, destination = pair.partition("=")
         try:
             source = archive.extractfile(member)
         except KeyError:

@@ -74,7 +74,12 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
         )
         try:
             assert wait_until_healthy(process, base, log) == {"status": "ok", "database": "ok"}
-            flows = httpx.get(f"{base}/api/flows", timeout=5).json()["flows"]
+            assert httpx.get(f"{base}/api/flows", timeout=5).status_code == 401  # staff only
+            subprocess.run([*voice_command(), "users", "add", "ada", "--role", "admin",
+                            "--password", "a long admin password"], env=env, cwd=tmp_path,
+                           check=True, capture_output=True)
+            flows = httpx.get(f"{base}/api/flows", timeout=5,
+                              auth=("ada", "a long admin password")).json()["flows"]
             assert flows, "voice up published no flows"
             assert all(flow["published_by"] == "voice up" for flow in flows)
             # the demo queues are configured, and the agent desktop asks for a login
@@ -110,5 +115,6 @@ def test_voice_up_serves_published_flows_and_stops_cleanly(tmp_path: Path) -> No
     assert "/twilio/voice" in text
     assert "Configured queues from queues.yaml: billing, support, general" in text
     assert f"Agents: http://127.0.0.1:{port}/agent" in text
+    assert f"Staff: http://127.0.0.1:{port}/login" in text and "voice demo seed" in text
     assert "Worker: no VOICE_VOSK_MODEL" in text and "worker worker-" in text
     assert (tmp_path / "data" / "voice.db").is_file()

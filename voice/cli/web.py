@@ -56,10 +56,11 @@ def up() -> None:
     with build_services(settings) as services:
         _publish_flows(services)
         _import_queues(services)
-    click.echo(
-        f"Web: http://{_browsable_host(settings)}:{settings.web_port}/  "
-        "health: /healthz  flows: /api/flows"
-    )
+    web = f"http://{_browsable_host(settings)}:{settings.web_port}"
+    click.echo(f"Web: {web}/  health: /healthz  flows: /api/flows")
+    click.echo(f"Staff: {web}/login -> /admin/flows (admin), /qa/recordings (QA), /supervisor "
+               "(supervisor); add a login with 'voice users add NAME --role admin|qa|supervisor'"
+               "; demo calls to look at: 'voice demo seed --calls 2000'")
     click.echo(f"Agents: http://{_browsable_host(settings)}:{settings.web_port}/agent (add one "
                "with 'voice agents add NAME --queues billing,support,general'; headset "
                f"softphone: 'voice softphone --user NAME --server "

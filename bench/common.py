@@ -1,9 +1,15 @@
-"""Small timing helpers shared by the benchmarks (median and percentiles, pinned to one core)."""
+"""Small helpers shared by the benchmarks: timing figures (median, percentiles, one core) and
+migrated services over a throwaway database."""
 
 from __future__ import annotations
 
 import os
 import statistics
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voice.compose import Services
 
 
 def pin_one_core() -> None:
@@ -23,3 +29,17 @@ def summary(values: list[float]) -> str:
     """'median X, p95 Y, p99 Z' for values."""
     return (f"median {statistics.median(values):.3f}, p95 {percentile(values, 95):.3f}, "
             f"p99 {percentile(values, 99):.3f}")
+
+
+def migrated_services(url: str, folder: Path) -> Services:
+    """The real services over the database at ``url`` (migrated first), data under ``folder``,
+    with cheap password hashing (the benchmarks time pages, not argon2)."""
+    from voice.compose import build_services
+    from voice.settings import load_settings
+    from voice.store.migrate import upgrade
+
+    settings = load_settings({"VOICE_DATA_DIR": str(folder / "data"), "VOICE_DATABASE_URL": url,
+                              "VOICE_AUTH_HASH_TIME_COST": "1",
+                              "VOICE_AUTH_HASH_MEMORY_KIB": "8192"})
+    upgrade(settings.database_url)
+    return build_services(settings)

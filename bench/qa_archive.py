@@ -38,29 +38,18 @@ import psycopg
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, pin_one_core
+from common import migrated_services, percentile, pin_one_core
 
 from voice.app import create_app
-from voice.compose import Services, build_services
+from voice.compose import Services
 from voice.demo.seed import SeedOptions, seed
 from voice.qa.archive import Cursor
-from voice.settings import load_settings
-from voice.store.migrate import upgrade
 from voice.store.models import Call, Recording
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PASSWORD = "bench-qa-Passw0rd"
 TARGETS_MS = {"list": 300.0, "search": 200.0}
-
-
-def build(url: str, folder: Path) -> Services:
-    """Migrated services over ``url`` with cheap password hashing."""
-    settings = load_settings({"VOICE_DATA_DIR": str(folder / "data"), "VOICE_DATABASE_URL": url,
-                              "VOICE_AUTH_HASH_TIME_COST": "1",
-                              "VOICE_AUTH_HASH_MEMORY_KIB": "8192"})
-    upgrade(settings.database_url)
-    return build_services(settings)
 
 
 def deep_pages(services: Services, wanted: tuple[int, ...] = (100, 1000)
@@ -157,7 +146,7 @@ def seeded(url: str, folder: Path, calls: int) -> tuple[Services, float]:
     do not run ``ANALYZE``; the list's query shapes are written for a planner without
     statistics.)
     """
-    services = build(url, folder)
+    services = migrated_services(url, folder)
     began = time.perf_counter()
     seed(services.session_factory, services.acd, services.settings.recordings_dir,
          SeedOptions(calls=calls, days=90, seed=1, now=NOW, audio_calls=2))

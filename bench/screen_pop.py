@@ -36,11 +36,9 @@ import psycopg
 from standardwebhooks import Webhook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile
+from common import migrated_services, percentile
 
-from voice.compose import Services, build_services
-from voice.settings import load_settings
-from voice.store.migrate import upgrade
+from voice.compose import Services
 from webhooks.signing import sign
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
@@ -87,15 +85,6 @@ class Receiver:
         with self.done:
             self.done.wait_for(lambda: webhook_id in self.arrivals, timeout)
         return self.arrivals[webhook_id]
-
-
-def build(url: str, folder: Path) -> Services:
-    """Migrated services over ``url`` with cheap password hashing."""
-    settings = load_settings({"VOICE_DATA_DIR": str(folder / "data"), "VOICE_DATABASE_URL": url,
-                              "VOICE_AUTH_HASH_TIME_COST": "1",
-                              "VOICE_AUTH_HASH_MEMORY_KIB": "8192"})
-    upgrade(settings.database_url)
-    return build_services(settings)
 
 
 def measure(services: Services, receiver: Receiver, rounds: int) -> list[float]:
@@ -174,12 +163,12 @@ def main() -> None:
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        services = build(f"sqlite:///{folder / 'voice.db'}", folder)
+        services = migrated_services(f"sqlite:///{folder / 'voice.db'}", folder)
         try:
             measure(services, receiver, 5)  # warm-up, not counted
         finally:
             services.close()
-        services = build(f"sqlite:///{folder / 'voice2.db'}", folder / "2")
+        services = migrated_services(f"sqlite:///{folder / 'voice2.db'}", folder / "2")
         try:
             results["SQLite"] = measure(services, receiver, rounds)
         finally:
@@ -189,8 +178,8 @@ def main() -> None:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                 admin.execute(f'CREATE DATABASE "{name}"')
             try:
-                services = build(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-                                 folder / "pg")
+                services = migrated_services(
+                    f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", folder / "pg")
                 try:
                     results["PostgreSQL"] = measure(services, receiver, rounds)
                 finally:

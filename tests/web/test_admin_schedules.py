@@ -4,6 +4,8 @@ check does, written atomically with its comments kept, seen by flows at once, au
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -190,3 +192,40 @@ def test_a_stale_form_and_a_missing_token_are_refused(
     assert stale.status_code == 409 and "changed since this page was loaded" in stale.text
     assert schedules_file.read_bytes() == before
     assert entries(services) == []
+
+
+def test_an_edit_waits_for_another_process_editing_the_file(
+        admin: FlaskClient, services: Services, schedules_file: Path) -> None:
+    """Two web processes saving at once: the second reads the file only after the first has
+    written it, so it sees the change and is refused instead of overwriting it."""
+    page = admin.get(PAGE)
+    token = csrf_of(page)
+    version = page.text.split('name="version" value="', 1)[1].split('"', 1)[0]
+    other = subprocess.Popen(
+        [sys.executable, "-c", OTHER_PROCESS_EDIT, str(schedules_file)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "locked"
+        saved = admin.post(f"{PAGE}/support", data={
+            "csrf_token": token, "version": version, "timezone": "UTC",
+            "hours": "mon: closed"})
+    finally:
+        assert other.wait(timeout=30) == 0
+    assert saved.status_code == 409 and "changed since this page was loaded" in saved.text
+    assert schedules_file.read_text(encoding="utf-8").endswith("# edited by the other process\n")
+    assert entries(services) == []
+
+
+#: another web process's edit: it takes the folder lock, lets the test start its own save,
+#: then (a moment later) changes the file and lets go
+OTHER_PROCESS_EDIT = """
+import sys, time
+from pathlib import Path
+from voice.flows.sources import folder_lock
+path = Path(sys.argv[1])
+with folder_lock(path.parent, RuntimeError):
+    print("locked", flush=True)
+    time.sleep(1.0)
+    path.write_text(path.read_text(encoding="utf-8") + "# edited by the other process\\n",
+                    encoding="utf-8")
+"""

@@ -18,10 +18,8 @@ or a flow file that was changed on disk and never published.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +33,7 @@ from voice.flows.errors import (
     VersionNotFoundError,
 )
 from voice.flows.repository import FlowVersionInfo, content_sha256
-from voice.flows.sources import display_path, flow_files, read_sources
+from voice.flows.sources import display_path, flow_files, folder_lock, read_sources
 from voice.ivr import Flow, load_flows
 from voice.ivr.errors import Problem
 from voice.ivr.loader import NAME_RE
@@ -221,18 +219,9 @@ def _refuse_conflicts(flow_id: str, text: str, live: FlowVersionInfo | None,
                                live.version)
 
 
-@contextlib.contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
+def _folder_lock(folder: Path) -> contextlib.AbstractContextManager[None]:
     """An exclusive lock on the flows folder, so one web publish at a time writes files."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        raise FlowFileError(display_path(folder), str(exc)) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+    return folder_lock(folder, lambda reason: FlowFileError(display_path(folder), reason))
 
 
 def _write_atomic(path: Path, text: str) -> None:

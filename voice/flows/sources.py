@@ -6,8 +6,10 @@ when the file is below it, absolute otherwise.
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -23,6 +25,22 @@ def display_path(path: Path) -> str:
         return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
     except ValueError:
         return str(path)
+
+
+@contextmanager
+def folder_lock(folder: Path, failure: Callable[[str], Exception]) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (``flock``) while its files are rewritten, so the
+    web processes and their threads take turns; ``failure(reason)`` is raised when the
+    folder cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise failure(str(exc)) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def flow_files(flows_dir: Path) -> list[Path]:

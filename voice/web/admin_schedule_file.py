@@ -8,7 +8,9 @@ installed, and installed with an atomic rename (a reader never sees half a file)
 edit raises :class:`~voice.web.admin_errors.InvalidScheduleEditError` and leaves the file as
 it was. A schedule a flow's ``hours`` node names (in the flows folder or a published version)
 cannot be removed. The form carries the SHA-256 of the file it was made from, so an edit
-made meanwhile by someone else is refused instead of being overwritten.
+made meanwhile by someone else is refused instead of being overwritten; edits take turns
+under a lock on the file's folder (``flock``), across gunicorn's processes, so that check and
+the rename cannot interleave with another worker's.
 
 Flows pick the change up without a restart: :meth:`voice.flows.catalog.FlowCatalog.schedules`
 reads the file again when its modification time changes, and the new file is given a
@@ -22,7 +24,6 @@ import hashlib
 import io
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,13 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from voice.flows.catalog import FlowCatalog
 from voice.flows.errors import FlowValidationError
-from voice.flows.sources import display_path, flow_files, read_schedules, read_sources
+from voice.flows.sources import (
+    display_path,
+    flow_files,
+    folder_lock,
+    read_schedules,
+    read_sources,
+)
 from voice.ivr import Schedule, parse_flow
 from voice.ivr.nodes.hours import HoursNode
 from voice.web.admin_errors import (
@@ -48,7 +55,6 @@ from voice.web.admin_errors import (
 )
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_LOCK = threading.Lock()  # one edit at a time in this process; the version check covers others
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,8 @@ class ScheduleFileEditor:
     def _edit(self, version: str, change: Callable[[CommentedMap], None]) -> None:
         """Apply ``change`` to the round-trip document, check it, install it atomically."""
         shown = display_path(self.path)
-        with _LOCK:
+        with folder_lock(self.path.parent, lambda reason: ScheduleFileUnwritableError(
+                f"{shown}: cannot lock its folder: {reason}")):
             try:
                 text = self.path.read_text(encoding="utf-8")
                 old_stamp = self.path.stat().st_mtime_ns

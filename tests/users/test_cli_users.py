@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from voice.cli import main
+from voice.compose import Services
 from voice.users.service import UserService
 
 PASSWORD = "correct horse"
@@ -138,3 +139,22 @@ def test_disable_and_enable(
     assert users.check_password("alice", PASSWORD) is None
     assert runner.invoke(main, ["users", "enable", "alice"], env=cli_env).exit_code == 0
     assert users.check_password("alice", PASSWORD) is not None
+
+
+def test_disabling_an_agent_puts_them_offline(
+    runner: CliRunner, cli_env: dict[str, str], services: Services
+) -> None:
+    """A disabled agent must not be offered callers: the login stops and the state goes
+    offline, as `voice agents disable` does; enabling keeps them offline."""
+    assert services.acd is not None
+    services.acd.agents.add("ann", PASSWORD, queues=["support"])
+    assert services.acd.agents.set_state("ann", "available").state == "available"
+
+    disabled = runner.invoke(main, ["users", "disable", "ann"], env=cli_env)
+
+    assert disabled.exit_code == 0, disabled.output
+    assert services.acd.agents.get("ann").state == "offline"
+    assert runner.invoke(main, ["users", "enable", "ann"], env=cli_env).exit_code == 0
+    assert services.acd.agents.get("ann").state == "offline"
+    assert services.user_service is not None
+    assert services.user_service.check_password("ann", PASSWORD) is not None

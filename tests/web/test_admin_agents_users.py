@@ -136,6 +136,20 @@ def test_users_roles_passwords_and_api_keys(app: Flask, admin: FlaskClient,
         "user.role", "user.add"]
 
 
+def test_disabling_an_agent_on_the_users_page_puts_them_offline(
+        admin: FlaskClient, services: Services) -> None:
+    assert services.acd is not None and services.user_service is not None
+    assert services.acd.agents.set_state("ann", "available").state == "available"
+
+    assert post(admin, f"{USERS}/ann/disable").status_code == 303
+
+    assert services.acd.agents.get("ann").state == "offline"  # no caller is offered to her
+    assert services.user_service.check_password("ann", PASSWORD) is None
+    assert post(admin, f"{USERS}/ann/enable").status_code == 303
+    assert services.user_service.check_password("ann", PASSWORD) is not None
+    assert [a for a, _, _ in audit_rows(services)] == ["user.enable", "user.disable"]
+
+
 @pytest.mark.parametrize(("path", "fields", "message"), [
     (USERS, {"username": "ada", "role": "qa", "password": PASSWORD}, "already exists"),
     (USERS, {"username": "cy", "role": "boss", "password": PASSWORD}, "role &#39;boss&#39;"),

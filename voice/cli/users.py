@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from voice.acd.errors import AgentNotFoundError
 from voice.cli.audit import record_cli
 from voice.cli.common import render_table, reports_errors, services_or_exit
 from voice.compose import Services
@@ -45,6 +46,19 @@ def users_and_services() -> Iterator[tuple[UserService, Services]]:
     with services_or_exit() as services:
         assert services.user_service is not None
         yield services.user_service, services
+
+
+def _set_disabled(services: Services, username: str, disabled: bool) -> None:
+    """Disable or enable a login; an agent goes through the ACD, which also puts them
+    offline (after a call in progress) so that no caller is offered to them."""
+    if services.acd is not None:
+        try:
+            services.acd.agents.set_disabled(username, disabled)
+            return
+        except AgentNotFoundError:
+            pass
+    assert services.user_service is not None
+    services.user_service.set_disabled(username, disabled)
 
 
 @click.group()
@@ -116,9 +130,10 @@ def api_key(username: str) -> None:
 @click.argument("username")
 @reports_errors
 def disable(username: str) -> None:
-    """Stop USERNAME's password and API key from working (the user is kept)."""
-    with users_and_services() as (service, services):
-        service.set_disabled(username, True)
+    """Stop USERNAME's password and API key from working (the user is kept; an agent also
+    goes offline)."""
+    with services_or_exit() as services:
+        _set_disabled(services, username, True)
         record_cli(services, "user.disable", "user", username, f"Disabled user {username}")
     click.echo(f"Disabled '{username}'; 'voice users enable {username}' undoes it.")
 
@@ -128,8 +143,8 @@ def disable(username: str) -> None:
 @reports_errors
 def enable(username: str) -> None:
     """Let a disabled USERNAME log in again."""
-    with users_and_services() as (service, services):
-        service.set_disabled(username, False)
+    with services_or_exit() as services:
+        _set_disabled(services, username, False)
         record_cli(services, "user.enable", "user", username, f"Enabled user {username}")
     click.echo(f"Enabled '{username}'.")
 

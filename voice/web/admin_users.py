@@ -5,8 +5,9 @@ sessions end), disables and enables, and creates or revokes API keys through
 :class:`voice.users.service.UserService`. A new API key is shown in that one answer only
 (only its hash is stored). An admin cannot change their own role or disable themselves
 (the last admin would lock everyone out); agents get and lose the agent role on the Agents
-page, because an agent is more than a role (queues, skills, contacts). Changes are audited
-as ``user.*``, never with a password or key.
+page, because an agent is more than a role (queues, skills, contacts); disabling an agent
+here also puts them offline, as on the Agents page. Changes are audited as ``user.*``, never
+with a password or key.
 """
 
 from __future__ import annotations
@@ -128,7 +129,11 @@ def _set_disabled(username: str, disabled: bool) -> Response | tuple[str, int]:
     verb = "disable" if disabled else "enable"
     try:
         _not_me(username, verb)
-        _users().set_disabled(username, disabled)
+        acd = built().acd
+        if acd is not None and _is_agent(username):
+            acd.agents.set_disabled(username, disabled)  # offline too, after a call
+        else:
+            _users().set_disabled(username, disabled)
     except UserError as exc:
         return _show(404, [str(exc)], username)
     except AdminFormError as exc:

@@ -102,3 +102,26 @@ def test_voice_actor_names_who_ran_the_command(services: Services, runner: CliRu
     assert services.audit is not None
     [entry] = services.audit.entries()
     assert (entry.actor, entry.via, entry.action) == ("deploy-bot", "cli", "queue.add")
+
+
+def test_a_user_id_without_a_name_is_logged_as_unknown(
+        voice: Callable[..., Result], services: Services,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a container whose user id has no passwd entry (and no USER), getpass fails: the
+    command must still finish (the change is already committed) and print its result."""
+    import getpass
+
+    def nameless() -> str:
+        raise KeyError("getpwuid(): uid not found: 12345")
+
+    monkeypatch.delenv("VOICE_ACTOR", raising=False)
+    monkeypatch.setattr(getpass, "getuser", nameless)
+    result = voice("webhooks", "add", "http://127.0.0.1:9/crm")
+    assert "whsec_" in result.stdout  # the secret, shown once, was not lost to a traceback
+    assert services.audit is not None
+    [entry] = services.audit.entries()
+    assert (entry.actor, entry.action) == ("unknown", "webhook.add")
+    published = voice("flows", "publish", "main")
+    assert "main" in published.stdout
+    [version] = services.flow_catalog.repository.versions("main")
+    assert version.published_by == "unknown"

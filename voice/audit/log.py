@@ -114,8 +114,11 @@ def _record(row: AuditEntry) -> AuditRecord:
 
 def cli_actor() -> str:
     """Who runs a CLI command: ``VOICE_ACTOR`` when set (scripts name themselves), else the
-    operating-system user."""
+    operating-system user, else ``unknown`` (a container's user id without a name)."""
     import getpass
     import os
 
-    return os.environ.get("VOICE_ACTOR") or getpass.getuser()
+    try:
+        return os.environ.get("VOICE_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -7,7 +7,6 @@ line as ``file:line: node 'x': field 'y': message`` and exit with status 1.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 import uuid
@@ -18,6 +17,7 @@ from typing import Any
 import click
 import httpx
 
+from voice.audit.log import cli_actor
 from voice.auth.verifier import load_directory
 from voice.cli.audit import record_cli
 from voice.cli.common import fail, load_settings_or_exit, reports_errors, services_or_exit
@@ -288,7 +288,8 @@ def graph(flow_id: str, fmt: str, published: bool) -> None:
 
 @flows.command()
 @click.argument("names", nargs=-1, metavar="[FLOW|FILE]...")
-@click.option("--by", "by", default=None, help="Who publishes (default: your user name).")
+@click.option("--by", "by", default=None,
+              help="Who publishes (default: VOICE_ACTOR, else your user name).")
 @click.option("--note", default=None, help="A note stored with the version.")
 @reports_errors
 def publish(names: tuple[str, ...], by: str | None, note: str | None) -> None:
@@ -298,7 +299,7 @@ def publish(names: tuple[str, ...], by: str | None, note: str | None) -> None:
     upgrade(settings.database_url)
     with services_or_exit() as services:
         try:
-            report = services.flow_catalog.publish(paths, published_by=by or _user(),
+            report = services.flow_catalog.publish(paths, published_by=by or cli_actor(),
                                                    note=note)
         except FlowValidationError as exc:
             _problems_exit(exc)
@@ -339,7 +340,8 @@ def versions(flow_id: str, as_json: bool) -> None:
 @flows.command()
 @click.argument("flow_id", metavar="FLOW")
 @click.option("--to", "to_version", type=int, required=True, help="The version to restore.")
-@click.option("--by", "by", default=None, help="Who rolls back (default: your user name).")
+@click.option("--by", "by", default=None,
+              help="Who rolls back (default: VOICE_ACTOR, else your user name).")
 @click.option("--force", is_flag=True,
               help="Overwrite the flow file even when it holds changes never published.")
 @reports_errors
@@ -350,7 +352,7 @@ def rollback(flow_id: str, to_version: int, by: str | None, force: bool) -> None
         editor = FlowEditor(services.flow_catalog)
         live = services.flow_repository.current(flow_id)
         try:
-            info = editor.rollback(flow_id, to_version, published_by=by or _user(),
+            info = editor.rollback(flow_id, to_version, published_by=by or cli_actor(),
                                    force=force)
         except FlowValidationError as exc:
             _problems_exit(exc)
@@ -363,10 +365,3 @@ def rollback(flow_id: str, to_version: int, by: str | None, force: bool) -> None
                    {"to_version": to_version, "version": info.version, "sha256": info.sha256,
                     "previous_version": live.version if live else None})
     click.echo(f"published {flow_id} version {info.version} (content of version {to_version})")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

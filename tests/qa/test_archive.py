@@ -182,3 +182,17 @@ def test_caller_numbers_and_marked_words() -> None:
     assert caller_variants("--") == []
     assert mark_words("Refund? refunds, REFUND.", ["refund"]) == [
         ("Refund", True), ("? refunds, ", False), ("REFUND", True), (".", False)]
+
+
+def test_the_list_tells_authentication_as_the_call_page_does(calls: Services) -> None:
+    """A later authenticate visit the caller hung up in (no outcome) does not hide that they
+    were verified earlier in the call: the list, its filter and the call page agree."""
+    calls.call_repository.append_path("c5", [{
+        "seq": 50, "at": T0 + 2 * DAY + timedelta(seconds=30), "flow": "main",
+        "node": "auth_again", "type": "authenticate", "outcome": None}])
+    with calls.session_factory() as session:
+        [c5] = [r for r in list_recordings(session, ArchiveFilters()).rows if r.call_id == "c5"]
+    record = calls.call_repository.get("c5")
+    assert record is not None and record.auth is not None
+    assert c5.auth == record.auth["outcome"] == "verified"
+    assert "c5" in ids(calls, verified=True)

@@ -296,13 +296,14 @@ def _filtered(statement: Select[Any], filters: ArchiveFilters, dialect: str,
 
 
 def _with_auth(session: Session, rows: list[ArchiveRow]) -> list[ArchiveRow]:
-    """The rows with the outcome of their call's last ``authenticate`` visit."""
+    """The rows with the outcome of their call's last finished ``authenticate`` visit (one
+    the caller hung up in has no outcome), as the call page and the screen pop tell it."""
     if not rows:
         return rows
     found = session.execute(
         select(CallEvent.call_id, CallEvent.outcome)
         .where(CallEvent.call_id.in_({r.call_id for r in rows}),
-               CallEvent.node_type == "authenticate")
+               CallEvent.node_type == "authenticate", CallEvent.outcome.is_not(None))
         .order_by(CallEvent.call_id, CallEvent.seq)).all()
     outcome = {call_id: result for call_id, result in found}  # the last visit wins
     return [replace(r, auth=outcome.get(r.call_id)) for r in rows]

@@ -108,6 +108,19 @@ def _recording(recording_id: str) -> RecordingInfo:
     return info
 
 
+def clear_audio(info: RecordingInfo) -> bytes:
+    """The recording's clear WAV. A missing file raises RecordingAudioMissingError, audio that
+    cannot be decrypted RecordingUnreadableError; both are logged for the admin to fix."""
+    try:
+        return recording_service().open_audio(info)
+    except (RecordingFileMissingError, UnsafeRecordingPathError) as exc:
+        log.error("recording %s: %s", info.id, exc)
+        raise RecordingAudioMissingError(info.id) from None
+    except (RecordingKeyError, RecordingTamperedError) as exc:
+        log.error("recording %s: %s", info.id, exc)
+        raise RecordingUnreadableError(info.id) from None
+
+
 def _when(name: str, *, end: bool = False) -> datetime | None:
     """Query parameter ``name`` as an aware datetime; a bare date means its midnight (UTC).
 
@@ -160,16 +173,7 @@ def show_recording(recording_id: str) -> Response:
 def recording_audio(recording_id: str) -> Response:
     """The clear WAV, whole or one byte range of it."""
     info = _recording(recording_id)
-    try:
-        data = recording_service().open_audio(info)
-    except UnsafeRecordingPathError:  # pragma: no cover - checked by _recording already
-        raise RecordingMissingError(recording_id) from None
-    except RecordingFileMissingError as exc:
-        log.error("recording %s: %s", info.id, exc)
-        raise RecordingAudioMissingError(info.id) from None
-    except (RecordingKeyError, RecordingTamperedError) as exc:
-        log.error("recording %s: %s", info.id, exc)
-        raise RecordingUnreadableError(info.id) from None
+    data = clear_audio(info)
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-store",
                "Content-Disposition": f'inline; filename="recording-{info.id}.wav"'}
     wanted = byte_range(request.headers.get("Range"), len(data))

@@ -44,16 +44,15 @@ from voice.qa.errors import (
     WaveformError,
 )
 from voice.qa.waveform import waveform
-from voice.recordings.errors import (
-    RecordingFileMissingError,
-    RecordingKeyError,
-    RecordingTamperedError,
-    UnsafeRecordingPathError,
-)
 from voice.store.models import Agent, Flow
 from voice.web import services
 from voice.web.access import require_page_role, require_role
-from voice.web.api_recordings import recording_service
+from voice.web.api_recordings import (
+    RecordingAudioMissingError,
+    RecordingUnreadableError,
+    clear_audio,
+    recording_service,
+)
 from voice.web.errors import ApiError
 from voice.web.login import CONTENT_SECURITY_POLICY
 from voice.web.sessions import error_page
@@ -242,13 +241,12 @@ def recording_waveform(recording_id: int) -> Response:
         raise WaveformUnavailableError(f"there is no recording {recording_id}",
                                        recording_id=recording_id)
     try:
-        data = service.open_audio(info)
-        drawn = waveform(info.id, data)
-    except (RecordingFileMissingError, UnsafeRecordingPathError):
+        drawn = waveform(info.id, clear_audio(info))
+    except RecordingAudioMissingError:
         raise WaveformUnavailableError(
             f"recording {recording_id}: audio not available (the file is missing)",
             recording_id=recording_id) from None
-    except (RecordingKeyError, RecordingTamperedError):
+    except RecordingUnreadableError:
         raise WaveformUnavailableError(
             f"recording {recording_id}: audio not available (it cannot be decrypted; an "
             "admin should check VOICE_RECORDINGS_KEY and the server log)",

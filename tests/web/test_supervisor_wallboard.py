@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_browser import loopback_page, screenshot, serve_app, sync_api
+from live_browser import loopback_page, screenshot, serve_app, sign_in_page, sync_api
 from staff_login import FAST_HASHING, PASSWORD, sign_in
 from web_app import running_app
 
@@ -128,18 +128,64 @@ def test_wallboard_updates_live(staff: Services, live_url: str, browser: Any) ->
     expect(available).to_have_text("1")
     expect(queue.locator('[data-count="offline"]')).to_have_text("0")
     assert page.evaluate("() => window.__marker") == marker  # no reload happened
+
+    # a caller waits in a queue nobody answers: one event shows them, then the longest wait
+    # counts up in the page with no further event (nothing else happens)
+    staff.acd.queues.put("billing", {})
+    staff.call_repository.start_call(
+        call_id="wb-wait", channel="sip", flow_id="main", flow_version=1, flow_sha256=None,
+        from_number="+15550100", to_number="1000", started_at=staff.clock(),
+        simulated=False, worker="w1")
+    staff.acd.distributor.enqueue("wb-wait", "billing", channel="sip", from_number="+15550100")
+    staff.acd.distributor.activate("wb-wait")
+    billing = page.get_by_role("region", name="billing")
+    expect(billing.locator("#q-billing-waiting")).to_have_text("1")
+    expect(billing.locator("#q-billing-longest")).to_have_text(re.compile(r"^0:0[3-9]$"),
+                                                               timeout=15_000)
     screenshot(page, "supervisor-wallboard")
     assert tab.errors == [] and tab.blocked == []
     page.context.close()
 
 
+def test_a_stream_the_server_refuses_is_opened_again(staff: Services, live_url: str,
+                                                      browser: Any) -> None:
+    """A 503 on the stream (a restart, a proxy) is not a sign-out: the wallboard stays on
+    the page and connects again; it shows changes made meanwhile."""
+    expect = sync_api.expect
+    assert staff.acd is not None
+    tab = loopback_page(browser)
+    page = tab.page
+    refused: list[str] = []
+    visited: list[str] = []
+
+    def unavailable_once(route: Any) -> None:
+        if refused:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.fulfill(status=503, body="restarting")
+
+    page.route("**/api/supervisor/events", unavailable_once)
+    page.on("framenavigated", lambda frame: visited.append(frame.url))
+    sign_in_page(page, live_url, "sue", PASSWORD, "/supervisor")
+    expect(page.locator("#connection")).to_have_text("connected", timeout=20_000)
+    assert refused  # the first stream got the 503 ...
+    staff.acd.agents.set_state("ann", "away", reason="lunch")
+    expect(page.get_by_role("region", name="support").locator('tr[data-agent="ann"]')) \
+        .to_contain_text("Away (lunch)")  # ... and the one opened again follows the board
+    # the sign-in form, then the wallboard once: no trip to the login page and back
+    assert visited == [f"{live_url}/login?next=%2Fsupervisor", f"{live_url}/supervisor"]
+    page.context.close()
+
+
 def test_stream_ignores_figures_that_move_with_time_alone() -> None:
-    """Seconds in state, the longest wait and ``now`` change every poll; no event for them."""
+    """Seconds in state, the longest wait, today's AHT while a wrap-up is open and ``now``
+    change every poll; no event for them."""
     def board(now: str, seconds: int, state: str) -> dict[str, Any]:
         return {"now": now, "queues": [{
             "name": "support", "live": {"waiting": 1, "longest_wait_seconds": seconds,
                                         "agents": {state: 1}},
-            "today": {"offered": 1},
+            "today": {"offered": 1, "aht_seconds": 60 + seconds},  # an open wrap-up
             "agents": [{"name": "ann", "state": state, "reason": None, "since": "t0",
                         "seconds_in_state": seconds}]}]}
 

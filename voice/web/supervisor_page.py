@@ -132,8 +132,10 @@ def wallboard(now: datetime | None = None) -> dict[str, Any]:
 
 def _changes(board: dict[str, Any]) -> str:
     """The board without the figures that move with time alone (seconds in state, longest
-    wait, now), so the stream sends an event only when something happened."""
-    key = [(q["name"], q["live"]["waiting"], q["live"]["agents"], q["today"],
+    wait, today's AHT while a wrap-up is open, now), so the stream sends an event only when
+    something happened; the page counts times up itself."""
+    key = [(q["name"], q["live"]["waiting"], q["live"]["agents"],
+            {k: v for k, v in q["today"].items() if k != "aht_seconds"},
             [(a["name"], a["state"], a["reason"], a["since"]) for a in q["agents"]])
            for q in board["queues"]]
     return json.dumps(key, sort_keys=True, default=str)

@@ -26,12 +26,7 @@
 
   var api = window.VoiceApi.request;
 
-  function duration(seconds) {
-    var total = Math.max(0, Math.floor(seconds));
-    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    var mm = h ? String(m).padStart(2, "0") : String(m);
-    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
-  }
+  var duration = window.VoiceApi.clock;
 
   function clock(iso) {
     var when = new Date(iso);

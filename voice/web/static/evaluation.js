@@ -28,12 +28,7 @@
     return node;
   }
 
-  function clock(seconds) {
-    var total = Math.max(0, Math.floor(seconds));
-    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    var ss = String(s).padStart(2, "0");
-    return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
-  }
+  var clock = window.VoiceApi.clock;
 
   function percent(score) {
     return score === null || score === undefined ? "no score (all N/A)" : score.toFixed(1) + "%";

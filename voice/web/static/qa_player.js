@@ -31,13 +31,7 @@
   let pending = data.start || 0; // where to go once the player is ready
   let current = -1; // index of the highlighted transcript line
 
-  function clock(seconds) {
-    const whole = Math.max(0, Math.floor(seconds || 0));
-    const hours = Math.floor(whole / 3600);
-    const minutes = Math.floor((whole % 3600) / 60);
-    const secs = String(whole % 60).padStart(2, "0");
-    return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
-  }
+  const clock = window.VoiceApi.clock; // static/staff_api.js, loaded by the evaluation panel
 
   function say(text) {
     if (state) state.textContent = text;

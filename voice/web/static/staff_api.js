@@ -1,5 +1,7 @@
-/* The staff pages' JSON API client (agent desktop, evaluation panel): window.VoiceApi.
- * request(method, url, body) sends the session cookie, the page's CSRF token (meta
+/* What the staff pages' scripts share (agent desktop, QA call page, evaluation panel,
+ * wallboard): window.VoiceApi.
+ * clock(seconds) writes a length as m:ss, or h:mm:ss from an hour (whole seconds, rounded
+ * down). request(method, url, body) sends the session cookie, the page's CSRF token (meta
  * csrf-token) on every change and JSON bodies; resolves with the JSON answer, rejects with an
  * Error whose message is the server's and whose .payload is its JSON body. A 401 (signed out)
  * goes to the login page and back. */
@@ -34,5 +36,12 @@
     });
   }
 
-  window.VoiceApi = { request: request, toLogin: toLogin };
+  function clock(seconds) {
+    var total = Math.max(0, Math.floor(seconds || 0));
+    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    var ss = String(s).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
+  }
+
+  window.VoiceApi = { request: request, toLogin: toLogin, clock: clock };
 }());

@@ -1,7 +1,9 @@
 /* Supervisor wallboard (/supervisor): renders the board embedded in the page, then follows
  * /api/supervisor/events (Server-Sent Events, a "wallboard" event on every change) and
- * re-renders. Times in state tick locally between events. Data is written with textContent
- * only, never as HTML. */
+ * re-renders. Times in state and the longest wait tick locally between events (the server
+ * sends an event only when something happened). A stream the server closes is opened again;
+ * only a signed-out session goes to the login page (static/staff_api.js). Data is written
+ * with textContent only, never as HTML. */
 (function () {
   "use strict";
 
@@ -20,19 +22,22 @@
   }
 
   function duration(seconds) {
-    if (seconds === null || seconds === undefined) { return "–"; }
-    seconds = Math.max(0, Math.round(seconds));
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    var mm = (h && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
-    return (h ? h + ":" : "") + mm + ":" + ss;
+    return seconds === null || seconds === undefined ? "–"
+      : window.VoiceApi.clock(Math.round(seconds));
   }
 
   function pct(value) { return value === null || value === undefined ? "–" : value + "%"; }
 
-  function figure(list, id, label, value) {
+  function figure(list, id, label, value, since) {
     var wrap = el("div", { "class": "figure" });
-    wrap.append(el("dt", {}, label), el("dd", { id: id }, value));
+    var attrs = { id: id };
+    if (since) { attrs["data-since"] = since; } // counts up locally, as times in state do
+    wrap.append(el("dt", {}, label), el("dd", attrs, value));
     list.append(wrap);
+  }
+
+  function secondsBefore(iso, seconds) {
+    return new Date(Date.parse(iso) - seconds * 1000).toISOString();
   }
 
   function renderQueue(q) {
@@ -44,7 +49,10 @@
     var t = q.today, live = q.live;
     var figures = el("dl", { "class": "figures" });
     figure(figures, key + "-waiting", "Callers waiting", live.waiting);
-    figure(figures, key + "-longest", "Longest wait", duration(live.longest_wait_seconds));
+    var longest = live.longest_wait_seconds;
+    figure(figures, key + "-longest", "Longest wait", duration(longest),
+           live.waiting && longest !== null && longest !== undefined
+             ? secondsBefore(board.now, longest) : null);
     figure(figures, key + "-sl", "Service level (≤ " + t.service_level_threshold + " s)",
            pct(t.service_level_pct));
     figure(figures, key + "-asa", "Average speed of answer", duration(t.asa_seconds));
@@ -107,7 +115,7 @@
 
   function tick() {
     var now = Date.now() + skew;
-    document.querySelectorAll("td.since[data-since]").forEach(function (cell) {
+    document.querySelectorAll("#wallboard [data-since]").forEach(function (cell) {
       cell.textContent = duration((now - Date.parse(cell.dataset.since)) / 1000);
     });
   }
@@ -123,8 +131,11 @@
     events.onerror = function () {
       $("connection").textContent = "reconnecting";
       if (events.readyState === EventSource.CLOSED) {
-        // a 401/403 closes the stream for good: the session ended
-        window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+        // HTTP errors close the stream for good: signed out (-> login) or a server problem
+        // (a restart, a proxy's 502): ask, then open it again
+        window.VoiceApi.request("GET", "/api/supervisor/wallboard")
+          .then(function () { window.setTimeout(connect, 3000); })
+          .catch(function () { window.setTimeout(connect, 10000); });
       }
     };
   }

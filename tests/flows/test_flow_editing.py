@@ -152,8 +152,10 @@ def test_rollback_writes_the_old_text_to_the_file_too(editor: FlowEditor,
                                                       services: Services) -> None:
     first = main_text(editor)
     editor.publish("main", first.replace("Acme.", "Acme!"), base_version=1, published_by="ada")
-    info = editor.rollback("main", 1, published_by="ada")
+    outcome = editor.rollback("main", 1, published_by="ada")
+    info = outcome.info
     assert (info.version, info.note) == (3, "rollback to version 1")
+    assert outcome.previous is not None and outcome.previous.version == 2  # what it replaced
     assert main_text(editor) == first
     assert publish_flows(services, published_by="voice up").published == []
     assert services.flow_repository.current("main").version == 3  # type: ignore[union-attr]
@@ -163,7 +165,7 @@ def test_a_new_flow_is_published_to_a_new_file(editor: FlowEditor) -> None:
     text = ("id: promo\nname: Promo line\nstart: hi\nnumbers: [\"1099\"]\nnodes:\n"
             "  hi: {type: hangup, text: Bye.}\n")
     outcome = editor.publish("promo", text, base_version=None, published_by="ada")
-    assert outcome.info.version == 1
+    assert outcome.info.version == 1 and outcome.previous is None
     assert (editor.flows_dir / "promo.yaml").read_text() == text
 
 

@@ -350,15 +350,15 @@ def rollback(flow_id: str, to_version: int, by: str | None, force: bool) -> None
     the flow file (so the next `voice up` keeps serving it)."""
     with services_or_exit() as services:
         editor = FlowEditor(services.flow_catalog)
-        live = services.flow_repository.current(flow_id)
         try:
-            info = editor.rollback(flow_id, to_version, published_by=by or cli_actor(),
-                                   force=force)
+            outcome = editor.rollback(flow_id, to_version, published_by=by or cli_actor(),
+                                      force=force)
         except FlowValidationError as exc:
             _problems_exit(exc)
             return
         except FlowChangedError as exc:
             fail(f"error: {exc}; or pass --force to roll back over them")
+        info, live = outcome.info, outcome.previous
         record_cli(services, "flow.rollback", "flow", flow_id,
                    f"rolled flow {flow_id} back to version {to_version} (now version "
                    f"{info.version})",

@@ -121,7 +121,7 @@ class FlowCatalog:
             raise FlowValidationError(checked.problems)
         if flow_id not in checked.all_flows:
             raise FlowNotFoundError(flow_id, f"in {display_path(self.flows_dir)}")
-        flows = _reachable(flow_id, checked.all_flows.get)
+        flows = reachable(flow_id, checked.all_flows.get)
         return PinnedFlows(flow_id, flows, {},
                            {i: content_sha256(checked.sources[f.file]) for i, f in flows.items()})
 
@@ -148,12 +148,7 @@ class FlowCatalog:
 
     def rollback(self, flow_id: str, to_version: int, *, published_by: str) -> FlowVersionInfo:
         """Publish the content of an older version again, as the newest version."""
-        versions = self.repository.versions(flow_id)
-        if not versions:
-            raise FlowNotFoundError(flow_id, "has been published")
-        old = next((v for v in versions if v.version == to_version), None)
-        if old is None:
-            raise VersionNotFoundError(flow_id, to_version, [v.version for v in versions])
+        old = self.version(flow_id, to_version)
         others = {v.flow_id for v in self.repository.list_current()}
         _, problems = load_flows({f"{flow_id}@v{to_version}": old.content},
                                      self.schedules(), others)
@@ -189,9 +184,20 @@ class FlowCatalog:
 
         if get(flow_id) is None:
             raise FlowNotFoundError(flow_id, "has been published")
-        flows = _reachable(flow_id, get)
+        flows = reachable(flow_id, get)
         return PinnedFlows(flow_id, flows, {i: infos[i].version for i in flows},
                            {i: infos[i].sha256 for i in flows})
+
+    def version(self, flow_id: str, version: int) -> FlowVersionInfo:
+        """A published version of a flow; FlowNotFoundError when the flow has none,
+        VersionNotFoundError (naming the versions there are) when not this one."""
+        info = self._version(flow_id, version)
+        if info is None:
+            known = [v.version for v in self.repository.versions(flow_id)]
+            if not known:
+                raise FlowNotFoundError(flow_id, "has been published")
+            raise VersionNotFoundError(flow_id, version, known)
+        return info
 
     def _version(self, flow_id: str, version: int) -> FlowVersionInfo | None:
         """A published version; they never change, so each is read from the database once."""
@@ -219,7 +225,7 @@ class FlowCatalog:
         return flow
 
 
-def _reachable(root: str, get: Callable[[str], Flow | None]) -> dict[str, Flow]:
+def reachable(root: str, get: Callable[[str], Flow | None]) -> dict[str, Flow]:
     """``root`` and every flow reachable through subflow nodes, looked up with ``get``."""
     flows: dict[str, Flow] = {}
     todo = [root]

@@ -23,21 +23,18 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice.flows.catalog import FlowCatalog
+from voice.flows.catalog import FlowCatalog, reachable
 from voice.flows.errors import (
     FlowChangedError,
     FlowFileError,
-    FlowNotFoundError,
     FlowValidationError,
     InvalidFlowIdError,
-    VersionNotFoundError,
 )
 from voice.flows.repository import FlowVersionInfo, content_sha256
 from voice.flows.sources import display_path, flow_files, folder_lock, read_sources
 from voice.ivr import Flow, load_flows
 from voice.ivr.errors import Problem
 from voice.ivr.loader import NAME_RE
-from voice.ivr.nodes.subflow import SubflowNode
 
 
 @dataclass(frozen=True)
@@ -58,10 +55,12 @@ class TextCheck:
 
 @dataclass(frozen=True)
 class PublishOutcome:
-    """What a web publish did: the live version, and whether it is a new one."""
+    """What a publish or rollback did: the live version, whether it is a new one, and the
+    version it replaced (read under the folder lock, so the audit names the right one)."""
 
     info: FlowVersionInfo
     published: bool
+    previous: FlowVersionInfo | None
 
 
 def flow_path(flows_dir: Path, flow_id: str) -> Path:
@@ -124,18 +123,9 @@ class FlowEditor:
         if checked.problems or checked.flow is None:
             raise FlowValidationError(checked.problems or [f"{checked.file}:1: cannot be "
                                                            "loaded"])
-        flows: dict[str, Flow] = {}
-        todo = [checked.flow.id]
-        while todo:
-            fid = todo.pop()
-            if fid in flows:
-                continue
-            flow = checked.flows.get(fid) if fid != checked.flow.id else checked.flow
-            if flow is None:
-                flow = self.catalog.published(fid).flows[fid]
-            flows[fid] = flow
-            todo.extend(n.flow for n in flow.nodes.values() if isinstance(n, SubflowNode))
-        return checked, flows
+        folder = checked.flows
+        return checked, reachable(checked.flow.id, lambda fid: folder.get(fid)
+                                  or self.catalog.published(fid).flows[fid])
 
     def publish(self, flow_id: str, text: str, *, base_version: int | None,
                 published_by: str, note: str | None = None,
@@ -161,7 +151,7 @@ class FlowEditor:
             if live is not None and live.sha256 == content_sha256(text):
                 if on_disk != text:
                     _write_atomic(path, text)
-                return PublishOutcome(live, published=False)
+                return PublishOutcome(live, published=False, previous=live)
             _write_atomic(path, text)
             try:
                 info = repository.publish(
@@ -170,10 +160,10 @@ class FlowEditor:
             except BaseException:
                 _restore(path, on_disk)
                 raise
-            return PublishOutcome(info, published=True)
+            return PublishOutcome(info, published=True, previous=live)
 
     def rollback(self, flow_id: str, to_version: int, *, published_by: str,
-                 force: bool = False) -> FlowVersionInfo:
+                 force: bool = False) -> PublishOutcome:
         """Publish version ``to_version``'s text again as the newest version, file included.
 
         Raises FlowChangedError when the file holds changes never published (unless
@@ -182,12 +172,7 @@ class FlowEditor:
         repository = self.catalog.repository
         path = flow_path(self.flows_dir, check_flow_id(flow_id))
         with _folder_lock(self.flows_dir):
-            old = repository.get(flow_id, to_version)
-            if old is None:
-                known = [v.version for v in repository.versions(flow_id)]
-                if not known:
-                    raise FlowNotFoundError(flow_id, "has been published")
-                raise VersionNotFoundError(flow_id, to_version, known)
+            old = self.catalog.version(flow_id, to_version)
             live = repository.current(flow_id)
             on_disk = self.file_text(flow_id)
             if not force and live is not None and on_disk is not None \
@@ -197,10 +182,11 @@ class FlowEditor:
                                        "overwrite them", live.version)
             _write_atomic(path, old.content)
             try:
-                return self.catalog.rollback(flow_id, to_version, published_by=published_by)
+                info = self.catalog.rollback(flow_id, to_version, published_by=published_by)
             except BaseException:
                 _restore(path, on_disk)
                 raise
+            return PublishOutcome(info, published=True, previous=live)
 
 
 def _refuse_conflicts(flow_id: str, text: str, live: FlowVersionInfo | None,

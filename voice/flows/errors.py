@@ -33,6 +33,7 @@ class FlowValidationError(FlowsError):
     """Invalid flows or schedules; nothing was published."""
 
     def __init__(self, problems: Sequence[object]) -> None:
+        self.located = list(problems)  # as found (ivr Problem objects carry their line)
         self.problems = [str(p) for p in problems]
         super().__init__("\n".join(self.problems))
 

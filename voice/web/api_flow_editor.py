@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from voice.flows.diff import FlowDiff, diff_texts
+from voice.flows.drafts import DraftInfo
 from voice.flows.editing import flow_path
 from voice.flows.errors import (
     DraftConflictError,
@@ -81,14 +82,19 @@ def _problems(file: str, problems: list[Any]) -> Response:
                           {"file": file, "problems": items})
 
 
-def _invalid(flow_id: str, text: str, exc: FlowValidationError) -> Response:
-    """422 with the problems of ``text`` (located), or the ones the service raised."""
-    checked = flow_editor().check(flow_id, text)
-    return _problems(checked.file, list(checked.problems) or list(exc.problems))
+def _invalid(exc: FlowValidationError) -> Response:
+    """422 with the problems the flow service found in the text, with their lines."""
+    file = display_path(flow_path(flow_editor().flows_dir, _flow_id()))
+    return _problems(file, exc.located)
 
 
-def _failure(exc: Exception, flow_id: str) -> Response:
-    """The JSON error for an exception of the flow services."""
+def _flow_id() -> str:
+    return str((request.view_args or {}).get("flow_id", ""))
+
+
+def _failure(exc: Exception) -> Response:
+    """The JSON error for an exception of the flow services (every endpoint's)."""
+    flow_id = _flow_id()
     if isinstance(exc, InvalidFlowIdError):
         return error_response(400, "invalid-flow-id", str(exc), {"flow_id": flow_id})
     if isinstance(exc, SimulationInputError):
@@ -110,19 +116,22 @@ def _failure(exc: Exception, flow_id: str) -> Response:
     raise exc
 
 
-ERRORS = (InvalidFlowIdError, SimulationInputError, DraftConflictError, FlowChangedError,
-          FlowFileError, FlowNotFoundError, VersionNotFoundError, FlowDiffError)
+for _error in (InvalidFlowIdError, SimulationInputError, DraftConflictError, FlowChangedError,
+               FlowFileError, FlowNotFoundError, VersionNotFoundError, FlowDiffError):
+    bp.register_error_handler(_error, _failure)
+bp.register_error_handler(FlowValidationError, _invalid)
+
+
+def _draft_json(draft: DraftInfo) -> dict[str, Any]:
+    return {"revision": draft.revision, "base_version": draft.base_version,
+            "saved_at": draft.saved_at.isoformat(), "saved_by": draft.saved_by}
 
 
 @bp.post("/<flow_id>/check")
 @require_role("admin")
 def check(flow_id: str) -> Response:
     """Validate the text as it would be published: problems (with lines) and the graph."""
-    text = _text(_body())
-    try:
-        checked = flow_editor().check(flow_id, text)
-    except ERRORS as exc:
-        return _failure(exc, flow_id)
+    checked = flow_editor().check(flow_id, _text(_body()))
     return jsonify(file=checked.file, ok=not checked.problems,
                    problems=[problem_json(p) for p in checked.problems],
                    elsewhere=checked.elsewhere,
@@ -134,14 +143,7 @@ def check(flow_id: str) -> Response:
 def simulate(flow_id: str) -> Response:
     """Replay the caller's inputs so far through the text; dialogue, path, what it waits for."""
     body = _body()
-    text = _text(body)
-    editor = flow_editor()
-    try:
-        return jsonify(replay(editor, flow_id, text, parse_request(body)))
-    except FlowValidationError as exc:
-        return _invalid(flow_id, text, exc)
-    except ERRORS as exc:
-        return _failure(exc, flow_id)
+    return jsonify(replay(flow_editor(), flow_id, _text(body), parse_request(body)))
 
 
 @bp.put("/<flow_id>/draft")
@@ -150,24 +152,18 @@ def save_draft(flow_id: str) -> Response:
     """Save the text as the flow's draft (invalid text too: drafts are work in progress)."""
     body = _body()
     text = _text(body)
-    editor = flow_editor()
-    try:
-        checked = editor.check(flow_id, text)
-        draft = draft_store().save(
-            flow_id, text, saved_by=current_user().username,
-            base_version=_int_or_none(body.get("base_version"), "base_version"),
-            expected_revision=_int_or_none(body.get("revision"), "revision"),
-            overwrite=body.get("overwrite") is True)
-    except ERRORS as exc:
-        return _failure(exc, flow_id)
+    checked = flow_editor().check(flow_id, text)
+    draft = draft_store().save(
+        flow_id, text, saved_by=current_user().username,
+        base_version=_int_or_none(body.get("base_version"), "base_version"),
+        expected_revision=_int_or_none(body.get("revision"), "revision"),
+        overwrite=body.get("overwrite") is True)
     audit("flow.draft.save", "flow", flow_id,
           f"saved a draft of flow {flow_id} (revision {draft.revision}"
           f"{', with problems' if checked.problems else ''})",
           {"revision": draft.revision, "base_version": draft.base_version,
            "sha256": content_sha256(text), "problems": len(checked.problems)})
-    return jsonify(draft={"revision": draft.revision, "base_version": draft.base_version,
-                          "saved_at": draft.saved_at.isoformat(), "saved_by": draft.saved_by},
-                   problems=[problem_json(p) for p in checked.problems])
+    return jsonify(draft=_draft_json(draft), problems=[problem_json(p) for p in checked.problems])
 
 
 @bp.delete("/<flow_id>/draft")
@@ -189,18 +185,12 @@ def publish(flow_id: str) -> Response:
     editor = flow_editor()
     user = current_user().username
     note = body.get("note") if isinstance(body.get("note"), str) else None
-    try:
-        base = _int_or_none(body.get("base_version"), "base_version")
-        before = editor.catalog.repository.current(flow_id)
-        outcome = editor.publish(flow_id, text, base_version=base, published_by=user,
-                                 note=note or "published from the web editor",
-                                 force=body.get("force") is True)
-    except FlowValidationError as exc:
-        return _invalid(flow_id, text, exc)
-    except ERRORS as exc:
-        return _failure(exc, flow_id)
+    base = _int_or_none(body.get("base_version"), "base_version")
+    outcome = editor.publish(flow_id, text, base_version=base, published_by=user,
+                             note=note or "published from the web editor",
+                             force=body.get("force") is True)
     draft_store().delete(flow_id)
-    info = outcome.info
+    info, before = outcome.info, outcome.previous
     if outcome.published:
         changes = _changes(before.content if before else None, text)
         audit("flow.publish", "flow", flow_id,
@@ -218,17 +208,15 @@ def rollback(flow_id: str) -> Response:
     """Publish an older version's text again as the newest version (file included)."""
     body = _body()
     editor = flow_editor()
+    to_version = _int_or_none(body.get("to_version"), "to_version")
+    if to_version is None:
+        raise SimulationInputError("send {\"to_version\": N}: the version to restore")
     try:
-        to_version = _int_or_none(body.get("to_version"), "to_version")
-        if to_version is None:
-            raise SimulationInputError("send {\"to_version\": N}: the version to restore")
-        before = editor.catalog.repository.current(flow_id)
-        info = editor.rollback(flow_id, to_version, published_by=current_user().username,
-                               force=body.get("force") is True)
-    except FlowValidationError as exc:
-        return _problems(f"{flow_id}@v{body.get('to_version')}", exc.problems)
-    except ERRORS as exc:
-        return _failure(exc, flow_id)
+        outcome = editor.rollback(flow_id, to_version, published_by=current_user().username,
+                                  force=body.get("force") is True)
+    except FlowValidationError as exc:  # the old version no longer loads: name it
+        return _problems(f"{flow_id}@v{to_version}", exc.problems)
+    info, before = outcome.info, outcome.previous
     audit("flow.rollback", "flow", flow_id,
           f"rolled flow {flow_id} back to version {to_version} (now version {info.version})",
           {"to_version": to_version, "version": info.version, "sha256": info.sha256,
@@ -244,22 +232,16 @@ def versions(flow_id: str) -> Response:
     found = flow_editor().catalog.repository.versions(flow_id)
     draft = draft_store().get(flow_id)
     return jsonify(versions=[version_json(v, v is found[-1]) for v in found],
-                   draft=None if draft is None else {
-                       "revision": draft.revision, "base_version": draft.base_version,
-                       "saved_at": draft.saved_at.isoformat(), "saved_by": draft.saved_by})
+                   draft=None if draft is None else _draft_json(draft))
 
 
 @bp.get("/<flow_id>/diff")
 @require_role("admin")
 def diff(flow_id: str) -> Response:
     """Per-node diff of ``?from=N&to=M`` (either may be ``draft``, the saved draft)."""
-    try:
-        old_label, old_text = _side(flow_id, request.args.get("from", ""))
-        new_label, new_text = _side(flow_id, request.args.get("to", ""))
-        result = diff_texts(old_text, new_text, old_label, new_label)
-    except ERRORS as exc:
-        return _failure(exc, flow_id)
-    return jsonify(result.to_json())
+    old_label, old_text = _side(flow_id, request.args.get("from", ""))
+    new_label, new_text = _side(flow_id, request.args.get("to", ""))
+    return jsonify(diff_texts(old_text, new_text, old_label, new_label).to_json())
 
 
 def _side(flow_id: str, which: str) -> tuple[str, str]:
@@ -272,11 +254,7 @@ def _side(flow_id: str, which: str) -> tuple[str, str]:
     version = _int_or_none(which, "from/to")
     if version is None:
         raise SimulationInputError("give ?from=N&to=M: two version numbers (or 'draft')")
-    info = flow_editor().catalog.repository.get(flow_id, version)
-    if info is None:
-        known = [v.version for v in flow_editor().catalog.repository.versions(flow_id)]
-        raise VersionNotFoundError(flow_id, version, known)
-    return f"v{version}", info.content
+    return f"v{version}", flow_editor().catalog.version(flow_id, version).content
 
 
 def _changes(old_text: str | None, new_text: str) -> dict[str, int] | None:

@@ -55,6 +55,14 @@ def test_simulate_prints_the_dialogue_and_the_path(voice) -> None:
     assert "presses 1234" not in result.stdout
 
 
+def test_a_bad_canned_lookup_is_named(voice) -> None:
+    for value, message in (("crm", "'crm' must look like NODE=JSON or NODE=error"),
+                           ("crm={vip", "'{vip' is not JSON")):
+        result = voice("flows", "simulate", "main", "--at", TUESDAY, "--no-record",
+                       "--lookup", value)
+        assert result.exit_code == 1 and f"error: --lookup {message}" in result.stderr
+
+
 def test_simulate_interleaves_keys_and_speech_in_typed_order(voice) -> None:
     result = voice("flows", "simulate", "main", "--at", TUESDAY, "--no-record",
                    "--say", "support please", "--input", "12345#", "--json")

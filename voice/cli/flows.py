@@ -28,13 +28,19 @@ from voice.flows.editing import FlowEditor
 from voice.flows.errors import FlowChangedError, FlowValidationError
 from voice.flows.flowtests import CaseResult, run_suite
 from voice.flows.graph import FORMATS, render
-from voice.flows.simulator import CannedLookups, Line, SimulationResult, Simulator
+from voice.flows.replay import DEMO_CUSTOMERS
+from voice.flows.simulator import (
+    DEFAULT_FROM,
+    CannedLookups,
+    Line,
+    SimulationResult,
+    Simulator,
+    canned_answer,
+)
 from voice.flows.sources import display_path
 from voice.lookups import HttpLookupService
 from voice.settings import Settings
 from voice.store.migrate import upgrade
-
-DEMO_CUSTOMERS = Path(__file__).resolve().parents[2] / "config" / "demo_customers.csv"
 
 
 class _OrderedInputs(click.Command):
@@ -138,7 +144,7 @@ def simulate(ctx: click.Context, flow_id: str, from_number: str | None, to_numbe
         except FlowValidationError as exc:
             _problems_exit(exc)
             return
-        from_number = from_number or (phones[0] if phones else "+15550199")
+        from_number = from_number or (phones[0] if phones else DEFAULT_FROM)
         root = pinned.flows[flow_id]
         to_number = to_number or (root.numbers[0] if root.numbers else "sim")
         with httpx.Client() as client:
@@ -199,16 +205,11 @@ def _input_source(script: list[str]) -> Any:
 def _canned(values: tuple[str, ...]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for value in values:
-        node, sep, text = value.partition("=")
-        if not sep:
-            fail(f"error: --lookup '{value}' must look like NODE=JSON or NODE=error")
-        if text.startswith("error"):
-            answers[node] = text
-            continue
         try:
-            answers[node] = json.loads(text)
-        except ValueError:
-            fail(f"error: --lookup {node}: '{text}' is not JSON")
+            node, answer = canned_answer(value)
+        except ValueError as exc:
+            fail(f"error: --lookup {exc}")
+        answers[node] = answer
     return answers
 
 

@@ -17,7 +17,6 @@ by the simulator and the engine, as in the CLI.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,13 +27,12 @@ from voice.auth.verifier import DirectoryVerifier, load_directory
 from voice.flows.catalog import PinnedFlows
 from voice.flows.editing import FlowEditor
 from voice.flows.errors import SimulationInputError
-from voice.flows.simulator import CannedLookups, Simulator
+from voice.flows.simulator import DEFAULT_FROM, CannedLookups, Simulator, canned_answer
 from voice.ivr.errors import IvrError
 from voice.ivr.state import ENDED
 from voice.settings import PROJECT_ROOT
 
 DEMO_CUSTOMERS = PROJECT_ROOT / "config" / "demo_customers.csv"
-DEFAULT_FROM = "+15550199"
 MAX_INPUTS = 200
 MAX_TOKEN = 200
 _directories: dict[Path, tuple[float, DirectoryVerifier]] = {}
@@ -95,22 +93,13 @@ def parse_lookups(text: str) -> dict[str, Any]:
         raise SimulationInputError("'lookups' must be text: one NODE=JSON a line")
     answers: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        node, sep, value = line.partition("=")
-        if not sep or not node.strip():
-            raise SimulationInputError(f"lookups line {number}: '{line}' must look like "
-                                       "NODE=JSON or NODE=error")
-        value = value.strip()
-        if value.startswith("error"):
-            answers[node.strip()] = value
+        if not line.strip():
             continue
         try:
-            answers[node.strip()] = json.loads(value)
-        except ValueError:
-            raise SimulationInputError(f"lookups line {number}: '{value}' is not JSON "
-                                       "(e.g. crm={\"vip\": true})") from None
+            node, answer = canned_answer(line)
+        except ValueError as exc:
+            raise SimulationInputError(f"lookups line {number}: {exc}") from None
+        answers[node] = answer
     return answers
 
 

@@ -11,6 +11,7 @@ few seconds per step, so the IVR path has believable times.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,25 @@ class LookupResponder(Protocol):
     def perform(self, action: act.Lookup) -> LookupResult:
         """Answer one lookup."""
         ...
+
+
+#: the caller's number when a simulation names none (the CLI's and the editor's panel)
+DEFAULT_FROM = "+15550199"
+
+
+def canned_answer(entry: str) -> tuple[str, Any]:
+    """A canned lookup answer ``NODE=JSON`` or ``NODE=error...`` as (node, answer);
+    ValueError says what is wrong with it."""
+    node, sep, value = entry.partition("=")
+    node, value = node.strip(), value.strip()
+    if not sep or not node:
+        raise ValueError(f"'{entry}' must look like NODE=JSON or NODE=error")
+    if value.startswith("error"):
+        return node, value
+    try:
+        return node, json.loads(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not JSON (e.g. crm={{\"vip\": true}})") from None
 
 
 @dataclass(frozen=True)

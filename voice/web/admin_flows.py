@@ -19,6 +19,7 @@ from voice.flows.editing import check_flow_id
 from voice.flows.errors import InvalidFlowIdError
 from voice.flows.layout import layout_flow
 from voice.flows.replay import demo_directory
+from voice.flows.simulator import DEFAULT_FROM
 from voice.web import services
 from voice.web.access import require_page_role
 from voice.web.flow_workspace import (
@@ -93,5 +94,6 @@ def flow_page(flow_id: str) -> ResponseReturnValue:
     now = services().clock().astimezone(UTC)
     return render_template(
         "admin_flow_editor.html", state=state, editor=editor, checked=checked, graph=graph,
-        customers=customers, sim_at=now.replace(microsecond=0).isoformat(),
+        customers=customers, default_from=DEFAULT_FROM,
+        sim_at=now.replace(microsecond=0).isoformat(),
         codemirror_scripts=CODEMIRROR_SCRIPTS, codemirror_styles=CODEMIRROR_STYLES)

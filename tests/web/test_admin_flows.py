@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from staff_login import FAST_HASHING, PASSWORD, csrf_of, sign_in
 from web_app import running_app
 
 from voice.compose import Services
 from voice.flows.catalog import publish_flows
 from voice.settings import PROJECT_ROOT, Settings
+from voice.store.models import AuthAttempt
 
 AT = "2026-11-24T10:00:00-05:00"
 API = "/api/admin/flows/main"
@@ -278,6 +280,10 @@ def test_simulate_replays_the_inputs_and_masks_the_pin(web: Flask, staff: Servic
     said = str(result["dialogue"])
     assert "8642" not in said and "presses ****" in said and "8642" not in str(result)
     assert [s["node"] for s in result["path"]][-3:] == ["crm", "vip", "billing_priority"]
+    # a rehearsal: no call in the call log, no verification against real customers
+    assert staff.call_repository.list_calls() == []
+    with staff.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(AuthAttempt)) == 0
     bad = client.post(f"{API}/simulate", json={**body, "at": "tomorrow"}, headers=csrf)
     assert bad.status_code == 400 and "'at' must be an ISO 8601" in bad.json["message"]
     broken = client.post(f"{API}/simulate", headers=csrf, json={

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.evaluations.periods import DateRange
+from voice.evaluations.periods import DateRange, made_in
 from voice.evaluations.scorecards import questions_of, sections_from_json
 from voice.evaluations.scoring import clock_label
 from voice.reports.csv_export import spreadsheet_safe as safe
@@ -36,21 +36,14 @@ def export_csv(sessions: sessionmaker[Session], period: DateRange,
                scorecard_id: int | None = None) -> Iterator[str]:
     """The CSV text of the evaluations made in ``period``, in chunks (header first)."""
     with sessions() as session:
-        def narrow(query: Any) -> Any:
-            query = query.where(Evaluation.created_at >= period.start,
-                                Evaluation.created_at < period.end)
-            if scorecard_id is not None:
-                query = query.where(Evaluation.scorecard_id == scorecard_id)
-            return query
-
-        version_ids = session.scalars(narrow(select(Evaluation.scorecard_version_id)
-                                             .distinct())).all()
+        version_ids = session.scalars(made_in(
+            select(Evaluation.scorecard_version_id).distinct(), period, scorecard_id)).all()
         columns = _question_columns(session, list(version_ids))
         names = dict(session.execute(select(Scorecard.id, Scorecard.name)).all())
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([*FIXED, *(safe(header) for _, _, header in columns)])
-        rows = session.scalars(narrow(select(Evaluation))
+        rows = session.scalars(made_in(select(Evaluation), period, scorecard_id)
                                .order_by(Evaluation.created_at, Evaluation.id)
                                .execution_options(yield_per=BATCH))
         for count, row in enumerate(rows, start=1):

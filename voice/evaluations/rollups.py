@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from voice.evaluations.periods import DateRange
+from voice.evaluations.periods import DateRange, made_in
 from voice.store.models import Evaluation
 
 
@@ -54,12 +54,9 @@ def rollups(session: Session, period: DateRange, scorecard_id: int | None = None
     """Per-agent, per-queue and overall figures of the evaluations made in ``period``
     (optionally of one scorecard), each list by name (None last)."""
     def figures(*group: Any) -> list[Any]:
-        query = (select(*group, func.count(), func.avg(Evaluation.score),
-                        func.min(Evaluation.score), func.max(Evaluation.score))
-                 .where(Evaluation.created_at >= period.start,
-                        Evaluation.created_at < period.end))
-        if scorecard_id is not None:
-            query = query.where(Evaluation.scorecard_id == scorecard_id)
+        query = made_in(select(*group, func.count(), func.avg(Evaluation.score),
+                               func.min(Evaluation.score), func.max(Evaluation.score)),
+                        period, scorecard_id)
         if group:
             query = query.group_by(*group)
         return list(session.execute(query).all())

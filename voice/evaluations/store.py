@@ -27,7 +27,7 @@ from voice.evaluations.errors import (
     NotYourEvaluationError,
     ScorecardNotFoundError,
 )
-from voice.evaluations.periods import DateRange
+from voice.evaluations.periods import DateRange, made_in
 from voice.evaluations.scorecards import (
     MAX_DESCRIPTION,
     MAX_TITLE,
@@ -326,13 +326,8 @@ class EvaluationStore:
     def recent(self, period: DateRange, *, scorecard_id: int | None = None,
                limit: int = RECENT_LIMIT) -> list[EvaluationView]:
         """The newest evaluations made in ``period``."""
-        def narrow(query: Any) -> Any:
-            query = query.where(Evaluation.created_at >= period.start,
-                                Evaluation.created_at < period.end)
-            if scorecard_id is not None:
-                query = query.where(Evaluation.scorecard_id == scorecard_id)
-            return query.order_by(Evaluation.created_at.desc(), Evaluation.id.desc()).limit(limit)
-        return self._select(narrow)
+        return self._select(lambda q: made_in(q, period, scorecard_id).order_by(
+            Evaluation.created_at.desc(), Evaluation.id.desc()).limit(limit))
 
     def _select(self, narrow: Callable[[Any], Any]) -> list[EvaluationView]:
         with self._sessions() as session:

@@ -67,11 +67,18 @@ def _template_values() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "signed_in": session_user, "version": __version__}
 
 
+def policy_header(extra: dict[str, str] | None = None) -> str:
+    """The pages' Content-Security-Policy, with ``extra`` sources added to its directives
+    (e.g. a per-response style nonce)."""
+    policy = {key: f"{value} {extra[key]}" if extra and key in extra else value
+              for key, value in CONTENT_SECURITY_POLICY.items()}
+    return "; ".join(f"{key} {value}" for key, value in policy.items())
+
+
 @bp.after_app_request
 def _page_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        policy = "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items())
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Content-Security-Policy", policy_header())
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

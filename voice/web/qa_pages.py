@@ -54,7 +54,7 @@ from voice.web.api_recordings import (
     recording_service,
 )
 from voice.web.errors import ApiError
-from voice.web.login import CONTENT_SECURITY_POLICY
+from voice.web.login import policy_header
 from voice.web.sessions import error_page
 from voice.web.vendor import WAVESURFER_SCRIPTS
 
@@ -215,10 +215,7 @@ def call_page(call_id: str) -> Response | tuple[str, int]:
         nonce=nonce, scripts=WAVESURFER_SCRIPTS, duration_text=duration_text,
         when_text=when_text, speakers=SPEAKER_LABELS)
     response = make_response(html)
-    policy = {**CONTENT_SECURITY_POLICY,
-              "style-src": f"{CONTENT_SECURITY_POLICY['style-src']} 'nonce-{nonce}'"}
-    response.headers["Content-Security-Policy"] = "; ".join(
-        f"{key} {value}" for key, value in policy.items())
+    response.headers["Content-Security-Policy"] = policy_header({"style-src": f"'nonce-{nonce}'"})
     return response
 
 

@@ -88,8 +88,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-
-
 def settings_for(db_url: str, data_dir: Path, **extra: str) -> Settings:
     """Settings as a test process would get them from its environment (cheap argon2 unless
     ``extra`` says otherwise)."""

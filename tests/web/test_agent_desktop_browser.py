@@ -24,7 +24,6 @@ CALLER = "+15551230001"  # Dana Smith's phone in the demo customers
 CALL_ID = "browser-call-2"
 
 
-
 @pytest.fixture
 def live_url(services: Services) -> Iterator[str]:
     """The real app served on a loopback port by a threaded server (SSE needs threads)."""

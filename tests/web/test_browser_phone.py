@@ -84,7 +84,6 @@ FAKE_SDK = """(function () {
 BROKEN = re.compile(r"Content Security Policy|Refused to|status of 404", re.IGNORECASE)
 
 
-
 @pytest.fixture
 def token_env() -> dict[str, str]:
     """The Twilio token settings of the service (tests parametrize it to leave them out)."""

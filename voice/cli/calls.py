@@ -65,7 +65,5 @@ def table_row(record: CallRecord) -> tuple[str, ...]:
     )
 
 
-
-
 def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value is not None else "-"

@@ -35,8 +35,6 @@ PAGE = "/admin/agents"
 EDITABLE = ("queues", "skills", "extension", "contact_uri", "twilio_identity")
 
 
-
-
 def _show(status: int = 200, problems: list[str] | None = None,
           failed: str | None = None) -> tuple[str, int]:
     acd = process_acd()

@@ -25,8 +25,6 @@ from voice.web.audit_trail import audit
 PAGE_SIZE = 25
 
 
-
-
 def _back(query: str, offset: int) -> str:
     params = {key: value for key, value in (("q", query), ("offset", offset)) if value}
     return "/admin/customers" + (f"?{urlencode(params)}" if params else "")

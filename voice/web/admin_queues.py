@@ -28,8 +28,6 @@ from voice.web.audit_trail import audit
 PAGE = "/admin/queues"
 
 
-
-
 def _rows() -> list[dict[str, Any]]:
     acd = process_acd()
     acd.reconciler.settle()

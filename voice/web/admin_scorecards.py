@@ -15,14 +15,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from voice.evaluations.errors import InvalidScorecardError, ScorecardNotFoundError
 from voice.evaluations.scorecards import KIND_LABELS, Section
 from voice.evaluations.store import ScorecardView
-from voice.web.access import current_user, require_page_role
+from voice.web.access import require_page_role
+from voice.web.admin_common import actor, done
 from voice.web.audit_trail import audit
 from voice.web.qa_evaluations import store
 from voice.web.sessions import error_page
@@ -31,8 +32,6 @@ bp = Blueprint("admin_scorecards", __name__, url_prefix="/admin/scorecards")
 SECTION_FIELD = re.compile(r"^s(\d{1,3})-(title|remove)$")
 QUESTION_FIELD = re.compile(r"^s(\d{1,3})-q(\d{1,3})-(key|text|kind|min|max|weight|na|remove)$")
 NEW_ROWS = 2
-
-
 
 
 def blank_question() -> dict[str, Any]:
@@ -139,15 +138,14 @@ def new_page() -> ResponseReturnValue:
         return _render(draft, fields, None)
     try:
         card = store().create_scorecard(**fields, sections=definition(draft),
-                                        actor=current_user().username)
+                                        actor=actor())
     except InvalidScorecardError as exc:
         return _render(draft, fields, None, exc.problems, 422)
     questions = sum(len(s.questions) for s in card.sections)
     audit("scorecard.create", "scorecard", str(card.id),
           f"created scorecard '{card.name}' with {questions} questions",
           {"name": card.name, "version": 1, "questions": questions, "active": card.active})
-    flash(f"Scorecard '{card.name}' created.")
-    return redirect(f"/admin/scorecards/{card.id}", code=303)
+    return done(f"Scorecard '{card.name}' created.", f"/admin/scorecards/{card.id}")
 
 
 @bp.route("/<int:scorecard_id>", methods=["GET", "POST"])
@@ -166,7 +164,7 @@ def edit_page(scorecard_id: int) -> ResponseReturnValue:
         return _render(draft, fields, card)
     try:
         saved, new_version = store().update_scorecard(
-            scorecard_id, **fields, sections=definition(draft), actor=current_user().username)
+            scorecard_id, **fields, sections=definition(draft), actor=actor())
     except InvalidScorecardError as exc:
         return _render(draft, fields, card, exc.problems, 422)
     questions = sum(len(s.questions) for s in saved.sections)
@@ -175,7 +173,6 @@ def edit_page(scorecard_id: int) -> ResponseReturnValue:
           f"saved scorecard '{saved.name}', {what}",
           {"name": saved.name, "version": saved.version, "new_version": new_version,
            "questions": questions, "active": saved.active})
-    flash(f"Scorecard '{saved.name}' saved as {what}."
-          + (" Past evaluations keep the version they were scored with." if new_version
-             else ""))
-    return redirect(f"/admin/scorecards/{saved.id}", code=303)
+    return done(f"Scorecard '{saved.name}' saved as {what}."
+                + (" Past evaluations keep the version they were scored with." if new_version
+                   else ""), f"/admin/scorecards/{saved.id}")

@@ -35,10 +35,6 @@ PAGE = "/admin/webhooks"
 DELIVERIES_SHOWN = 25
 
 
-
-
-
-
 def replayable(view: DeliveryView) -> bool:
     """Dead and cancelled deliveries, and pending ones whose last attempt failed."""
     return view.status in ("dead", "cancelled") or (
@@ -59,8 +55,6 @@ def _show(status: int = 200, problems: list[str] | None = None, failed: str | No
                 problems=problems or [], form=form_values() if problems else {},
                 failed=failed, secret=secret,
                 chosen=request.form.getlist("events") if problems else [])
-
-
 
 
 @bp.get("/webhooks")

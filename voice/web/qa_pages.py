@@ -71,8 +71,6 @@ class WaveformUnavailableError(ApiError):
     error_id = "waveform-unavailable"
 
 
-
-
 def duration_text(seconds: float | None) -> str:
     """``m:ss`` (``h:mm:ss`` from an hour) of a length in seconds; empty for None."""
     if seconds is None:

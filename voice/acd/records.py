@@ -46,6 +46,13 @@ class AgentView:
         """Where the agent's SIP phone rings: what the softphone reported, else the fixed URI."""
         return self.registered_contact or self.contact_uri
 
+    def editable(self) -> dict[str, Any]:
+        """The settings an admin changes (queues, skills, extension, contacts), as the
+        audit log records them."""
+        return {"queues": list(self.queues), "skills": dict(self.skills),
+                "extension": self.extension, "contact_uri": self.contact_uri,
+                "twilio_identity": self.twilio_identity}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {

@@ -14,7 +14,7 @@ inside the caller's transaction, so the change and its audit row commit together
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,6 +110,14 @@ def _record(row: AuditEntry) -> AuditRecord:
     return AuditRecord(id=row.id, at=row.at, actor=row.actor, actor_role=row.actor_role,
                        via=row.via, action=row.action, entity_type=row.entity_type,
                        entity_id=row.entity_id, summary=row.summary, details=row.details)
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any],
+                   keys: Iterable[str] | None = None) -> dict[str, list[Any]]:
+    """What a change changed, as audit details: ``{field: [before, after]}`` for the fields
+    (``keys``, default every field of ``after``) whose values differ."""
+    return {key: [before[key], after[key]] for key in (after if keys is None else keys)
+            if before[key] != after[key]}
 
 
 def cli_actor() -> str:

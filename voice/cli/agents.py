@@ -20,9 +20,10 @@ from typing import Any
 import click
 
 from voice.acd.queues import FIELDS
-from voice.acd.records import CHOSEN_STATES, AgentView, QueueConfig
+from voice.acd.records import CHOSEN_STATES, QueueConfig
 from voice.acd.service import Acd
 from voice.acd.strategies import STRATEGIES
+from voice.audit.log import changed_fields
 from voice.cli.audit import record_cli
 from voice.cli.common import reports_errors, services_or_exit
 from voice.cli.users import password_option
@@ -43,12 +44,6 @@ def acd_and_services() -> Iterator[tuple[Acd, Services]]:
     with services_or_exit() as services:
         assert services.acd is not None
         yield services.acd, services
-
-
-def _agent_fields(view: AgentView) -> dict[str, Any]:
-    return {"queues": list(view.queues), "skills": dict(view.skills),
-            "extension": view.extension, "contact_uri": view.contact_uri,
-            "twilio_identity": view.twilio_identity}
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -78,7 +73,7 @@ def add_agent(name: str, password: str, queues: str, skills: str, contact: str |
                               twilio_identity=twilio_identity, extension=extension)
         record_cli(services, "agent.add", "agent", view.name,
                    f"Added agent {view.name} (queues: {', '.join(view.queues) or 'none'})",
-                   {**_agent_fields(view), "password_set": True})
+                   {**view.editable(), "password_set": True})
     click.echo(f"Added agent '{view.name}' (queues: {', '.join(view.queues) or 'none'}); "
                f"they start offline: 'voice agents state {view.name} available'.")
 
@@ -95,12 +90,11 @@ def set_agent(name: str, queues: str | None, skills: str | None, contact: str | 
               twilio_identity: str | None, extension: str | None) -> None:
     """Change the agent NAME's queues, skills or contacts."""
     with acd_and_services() as (acd, services):
-        before = _agent_fields(acd.agents.get(name))
+        before = acd.agents.get(name).editable()
         view = acd.agents.update(name, queues=_split(queues), skills=_split(skills),
                                  contact=contact, twilio_identity=twilio_identity,
                                  extension=extension)
-        after = _agent_fields(view)
-        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        changes = changed_fields(before, view.editable())
         if changes:
             record_cli(services, "agent.update", "agent", name,
                        f"Changed agent {name}: {', '.join(changes)}", {"changes": changes})
@@ -205,7 +199,7 @@ def import_queues(path: Path, only_new: bool) -> None:
 def _audit_queue(services: Services, before: QueueConfig, after: QueueConfig,
                  source: str = "") -> None:
     old, new = before.to_dict(), after.to_dict()
-    changes = {k: [old[k], new[k]] for k in FIELDS if old[k] != new[k]}
+    changes = changed_fields(old, new, FIELDS)
     if not before.configured:
         record_cli(services, "queue.add", "queue", after.name,
                    f"Added queue {after.name}{source}", {"settings": new})

@@ -9,12 +9,11 @@ password never reaches the audit, only that one was set.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, request
 
 from voice.acd.errors import AgentNotFoundError, InvalidAgentError
 from voice.acd.records import AgentView
+from voice.audit.log import changed_fields
 from voice.users.errors import UserError
 from voice.web.access import require_page_role
 from voice.web.admin_common import (
@@ -32,7 +31,6 @@ from voice.web.api_agents import acd as process_acd
 from voice.web.audit_trail import audit
 
 PAGE = "/admin/agents"
-EDITABLE = ("queues", "skills", "extension", "contact_uri", "twilio_identity")
 
 
 def _show(status: int = 200, problems: list[str] | None = None,
@@ -61,12 +59,6 @@ def _form_of(view: AgentView) -> dict[str, str]:
             "twilio_identity": view.twilio_identity or ""}
 
 
-def _editable(view: AgentView) -> dict[str, Any]:
-    return {"queues": list(view.queues), "skills": dict(view.skills),
-            "extension": view.extension, "contact_uri": view.contact_uri,
-            "twilio_identity": view.twilio_identity}
-
-
 @bp.get("/agents")
 @require_page_role(ROLE)
 def agents_page() -> tuple[str, int]:
@@ -89,7 +81,7 @@ def add_agent() -> Response | tuple[str, int]:
         return _show(422, problems_of(exc), "new")
     audit("agent.add", "agent", view.name,
           f"Added agent {view.name} (queues: {', '.join(view.queues) or 'none'})",
-          {**_editable(view), "password_set": True})
+          {**view.editable(), "password_set": True})
     return done(f"Added agent {view.name}; they start offline.", PAGE)
 
 
@@ -99,7 +91,7 @@ def update_agent(name: str) -> Response | tuple[str, int]:
     """Change an agent's queues, skills, extension and contacts."""
     agents = process_acd().agents
     try:
-        before = _editable(agents.get(name))
+        before = agents.get(name).editable()
         view = agents.update(name, queues=listed("queues"), skills=listed("skills"),
                              contact=text("contact"), twilio_identity=text("twilio_identity"),
                              extension=text("extension"))
@@ -107,8 +99,7 @@ def update_agent(name: str) -> Response | tuple[str, int]:
         return _show(404, [str(exc)])
     except InvalidAgentError as exc:
         return _show(422, exc.problems, name)
-    after = _editable(view)
-    changes = {key: [before[key], after[key]] for key in EDITABLE if before[key] != after[key]}
+    changes = changed_fields(before, view.editable())
     if not changes:
         return done(f"Agent {name} already had these settings.", PAGE)
     audit("agent.update", "agent", name, f"Changed agent {name}: {', '.join(changes)}",

@@ -17,8 +17,8 @@ from flask import Response
 
 from voice.acd.errors import InvalidQueueError
 from voice.acd.queues import FIELDS
-from voice.acd.records import QueueConfig
 from voice.acd.strategies import STRATEGIES
+from voice.audit.log import changed_fields
 from voice.web.access import require_page_role
 from voice.web.admin_common import ROLE, bp, done, form_values, listed, number, page, text
 from voice.web.admin_errors import AdminFormError
@@ -65,11 +65,6 @@ def _fields() -> dict[str, Any]:
     return fields
 
 
-def _changes(before: QueueConfig, after: QueueConfig) -> dict[str, list[Any]]:
-    old, new = before.to_dict(), after.to_dict()
-    return {key: [old[key], new[key]] for key in FIELDS if old[key] != new[key]}
-
-
 def _save(name: str, *, adding: bool) -> Response | tuple[str, int]:
     acd = process_acd()
     try:
@@ -83,7 +78,7 @@ def _save(name: str, *, adding: bool) -> Response | tuple[str, int]:
         return _show(422, exc.problems, "new" if adding else name)
     except AdminFormError as exc:
         return _show(exc.status, exc.problems, "new" if adding else name)
-    changes = _changes(before, after)
+    changes = changed_fields(before.to_dict(), after.to_dict(), FIELDS)
     if not before.configured:
         audit("queue.add", "queue", name, f"Added queue {name} ({after.strategy})",
               {"settings": after.to_dict()})

@@ -29,6 +29,7 @@ from voice.acd.errors import (
 )
 from voice.acd.records import AgentView
 from voice.acd.service import Acd
+from voice.audit.log import changed_fields
 from voice.users.errors import UserError
 from voice.web import services
 from voice.web.access import current_user, require_role
@@ -85,13 +86,6 @@ def _list(body: dict[str, Any], name: str) -> list[str] | None:
     return value
 
 
-def _audited(view: AgentView) -> dict[str, Any]:
-    """The fields of an agent an admin changes, as the audit records them."""
-    return {"queues": list(view.queues), "skills": dict(view.skills),
-            "extension": view.extension, "contact_uri": view.contact_uri,
-            "twilio_identity": view.twilio_identity}
-
-
 def _me() -> AgentView:
     try:
         return acd().agents.for_user(current_user().username)
@@ -146,7 +140,7 @@ def create_agent() -> tuple[Response, int]:
         raise AgentApiError(str(exc)) from None
     audit("agent.add", "agent", view.name,
           f"Added agent {view.name} (queues: {', '.join(view.queues) or 'none'})",
-          {**_audited(view), "password_set": True})
+          {**view.editable(), "password_set": True})
     return jsonify(view.to_dict()), 201
 
 
@@ -164,7 +158,7 @@ def show_agent(name: str) -> Response:
 def update_agent(name: str) -> Response:
     """Change an agent's queues, skills or contacts."""
     body = _body(PATCH_FIELDS)
-    before = _audited(_agent(name))
+    before = _agent(name).editable()
     try:
         view = acd().agents.update(name, queues=_list(body, "queues"),
                                    skills=_list(body, "skills"), contact=body.get("contact"),
@@ -172,8 +166,7 @@ def update_agent(name: str) -> Response:
                                    extension=body.get("extension"))
     except InvalidAgentError as exc:
         raise AgentApiError(str(exc)) from None
-    after = _audited(view)
-    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    changes = changed_fields(before, view.editable())
     if changes:
         audit("agent.update", "agent", name, f"Changed agent {name}: {', '.join(changes)}",
               {"changes": changes})

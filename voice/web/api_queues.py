@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from voice.acd.errors import InvalidQueueError
 from voice.acd.queues import FIELDS
+from voice.audit.log import changed_fields
 from voice.web.access import require_role
 from voice.web.api_agents import acd
 from voice.web.audit_trail import audit
@@ -53,7 +54,7 @@ def _put(name: str, *, replace: bool) -> Response:
     except InvalidQueueError as exc:
         raise QueueApiError(str(exc), problems=exc.problems) from None
     old, new = before.to_dict(), after.to_dict()
-    changes = {key: [old[key], new[key]] for key in FIELDS if old[key] != new[key]}
+    changes = changed_fields(old, new, FIELDS)
     if not before.configured:
         audit("queue.add", "queue", name, f"Added queue {name} ({after.strategy})",
               {"settings": new})

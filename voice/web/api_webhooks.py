@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from voice.audit.log import changed_fields
 from voice.web import services
 from voice.web.access import require_role
 from voice.web.audit_trail import audit
@@ -196,7 +197,7 @@ def update_endpoint(endpoint_id: int) -> Response:
         endpoints().disable(endpoint_id)
         view = endpoints().get(endpoint_id)
     after = view.to_dict()
-    changes = {key: [before[key], after[key]] for key in FIELDS if before[key] != after[key]}
+    changes = changed_fields(before, after, FIELDS)
     if changes:
         audit("webhook.update", "webhook", str(endpoint_id),
               f"Changed webhook {endpoint_id}: {', '.join(changes)}", {"changes": changes})

@@ -4,7 +4,10 @@ migrated services over a throwaway database."""
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,15 +34,34 @@ def summary(values: list[float]) -> str:
             f"p99 {percentile(values, 99):.3f}")
 
 
-def migrated_services(url: str, folder: Path) -> Services:
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
+
+
+def migrated_services(url: str, folder: Path, **settings: str) -> Services:
     """The real services over the database at ``url`` (migrated first), data under ``folder``,
-    with cheap password hashing (the benchmarks time pages, not argon2)."""
+    with cheap password hashing (the benchmarks time pages, not argon2) and any other
+    ``VOICE_*`` ``settings``."""
     from voice.compose import build_services
     from voice.settings import load_settings
     from voice.store.migrate import upgrade
 
-    settings = load_settings({"VOICE_DATA_DIR": str(folder / "data"), "VOICE_DATABASE_URL": url,
+    loaded = load_settings({"VOICE_DATA_DIR": str(folder / "data"), "VOICE_DATABASE_URL": url,
                               "VOICE_AUTH_HASH_TIME_COST": "1",
-                              "VOICE_AUTH_HASH_MEMORY_KIB": "8192"})
-    upgrade(settings.database_url)
-    return build_services(settings)
+                              "VOICE_AUTH_HASH_MEMORY_KIB": "8192", **settings})
+    upgrade(loaded.database_url)
+    return build_services(loaded)
+
+
+@contextmanager
+def postgres_url(prefix: str) -> Iterator[str]:
+    """A throwaway database on the local PostgreSQL server (dropped afterwards)."""
+    import psycopg
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -23,22 +23,18 @@ Run: ``.venv/bin/python bench/qa_archive.py [--calls 100000] [--rounds 30] [--po
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import migrated_services, percentile, pin_one_core
+from common import migrated_services, percentile, pin_one_core, postgres_url
 
 from voice.app import create_app
 from voice.compose import Services
@@ -46,7 +42,6 @@ from voice.demo.seed import SeedOptions, seed
 from voice.qa.archive import Cursor
 from voice.store.models import Call, Recording
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PASSWORD = "bench-qa-Passw0rd"
 TARGETS_MS = {"list": 300.0, "search": 200.0}
@@ -157,19 +152,6 @@ def seeded(url: str, folder: Path, calls: int) -> tuple[Services, float]:
     return services, time.perf_counter() - began
 
 
-@contextmanager
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL database (dropped afterwards)."""
-    name = f"bench_qa_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def line(name: str, values: list[float]) -> str:
     """One figure line: median, p95, p99 in ms."""
     return (f"  {name:<30} p50 {statistics.median(values):7.1f}  p95 "
@@ -220,7 +202,7 @@ def main() -> None:
             finally:
                 services.close()
         if (args.postgres or args.postgres_only) and not args.quick:
-            with postgres_url() as url:
+            with postgres_url("bench_qa") as url:
                 services, took = seeded(url, folder / "pg", calls)
                 try:
                     verdicts += report("PostgreSQL", calls, took, measure(services, rounds))

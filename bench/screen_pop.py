@@ -32,16 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from standardwebhooks import Webhook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import migrated_services, percentile
+from common import migrated_services, percentile, postgres_url
 
 from voice.compose import Services
 from webhooks.signing import sign
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
 TARGET_P95_MS = 300.0
 
 
@@ -174,19 +172,12 @@ def main() -> None:
         finally:
             services.close()
         if not (args.quick or args.no_postgres):
-            name = f"bench_pop_{secrets.token_hex(4)}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                services = migrated_services(
-                    f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", folder / "pg")
+            with postgres_url("bench_pop") as url:
+                services = migrated_services(url, folder / "pg")
                 try:
                     results["PostgreSQL"] = measure(services, receiver, rounds)
                 finally:
                     services.close()
-            finally:
-                with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         base = baseline(receiver, rounds)
     print(f"screen pop: agent reserved -> call.offered received and verified, {rounds} rounds")
     for name, values in results.items():

@@ -54,18 +54,17 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile
+from common import migrated_services, percentile
 
 from voice.app import create_app
-from voice.compose import Services, build_services
+from voice.compose import Services
 from voice.demo.seed import SeedOptions, seed
 from voice.reports.aggregates import kpi_sums
 from voice.reports.breakdowns import BREAKDOWNS, build_report
 from voice.reports.funnel import funnel
 from voice.reports.kpis import KpiSums, day_window, entry_sums
 from voice.reports.ranges import parse_range
-from voice.settings import PROJECT_ROOT, load_settings
-from voice.store.migrate import upgrade
+from voice.settings import PROJECT_ROOT
 from voice.store.models import QueueEntry
 from voice.web.supervisor_page import board_cache
 
@@ -227,11 +226,11 @@ def main() -> None:
     # folder is removed: cleanup errors are not the benchmark's
     with tempfile.TemporaryDirectory(prefix="bench-wallboard-",
                                      ignore_cleanup_errors=True) as folder:
-        settings = load_settings({
-            "VOICE_DATA_DIR": folder, "VOICE_FLOWS_DIR": str(PROJECT_ROOT / "ivr_flows"),
-            "VOICE_WALLBOARD_TIMEZONE": args.timezone})
-        upgrade(settings.database_url)
-        services = build_services(settings)
+        services = migrated_services(
+            f"sqlite:///{Path(folder) / 'voice.db'}", Path(folder),
+            VOICE_FLOWS_DIR=str(PROJECT_ROOT / "ivr_flows"),
+            VOICE_WALLBOARD_TIMEZONE=args.timezone)
+        settings = services.settings
         try:
             assert services.user_service is not None
             began = time.perf_counter()

@@ -46,7 +46,6 @@ from datetime import UTC, datetime
 from datetime import time as day_time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import sync_playwright
 from sqlalchemy import event, func, select
@@ -62,7 +61,7 @@ from voice.demo.seed import SeedOptions, seed
 from voice.reports.aggregates import kpi_sums
 from voice.reports.breakdowns import BREAKDOWNS, build_report
 from voice.reports.funnel import funnel
-from voice.reports.kpis import KpiSums, day_window, entry_sums
+from voice.reports.kpis import KpiSums, day_window, entry_sums, local_today, zone_of
 from voice.reports.ranges import parse_range
 from voice.settings import PROJECT_ROOT
 from voice.store.models import QueueEntry
@@ -93,9 +92,8 @@ OBSERVE = """([agent, queue, state]) => {
 
 def seed_now(zone: str) -> datetime:
     """The later of now and 20:00 today in ``zone`` (a full business day is "today")."""
-    tz = ZoneInfo(zone)
     now = datetime.now(UTC)
-    evening = datetime.combine(now.astimezone(tz).date(), day_time(20), tzinfo=tz)
+    evening = datetime.combine(local_today(now, zone), day_time(20), tzinfo=zone_of(zone))
     return max(now, evening.astimezone(UTC))
 
 
@@ -170,7 +168,7 @@ def measure(services: Services, url: str, rounds: int, rng: random.Random) -> li
 def report_times(services: Services, zone: str, repeat: int = 3) -> dict[str, list[float]]:
     """Milliseconds to build each report over the last 7 days and the IVR funnel of flow
     ``main`` over 30 days (what the reports pages do), ``repeat`` times each."""
-    today = services.clock().astimezone(ZoneInfo(zone)).date()
+    today = local_today(services.clock(), zone)
     week = parse_range(None, None, today=today, timezone=zone)
     month = parse_range(None, None, today=today, timezone=zone, default_days=30)
     times: dict[str, list[float]] = {}

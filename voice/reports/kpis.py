@@ -132,9 +132,14 @@ def zone_of(name: str) -> tzinfo:
     return UTC if name == "UTC" else ZoneInfo(name)
 
 
+def local_today(now: datetime, timezone: str = "UTC") -> date:
+    """The calendar day of ``now`` in ``timezone`` (an IANA name)."""
+    return now.astimezone(zone_of(timezone)).date()
+
+
 def day_window(now: datetime, timezone: str = "UTC") -> tuple[datetime, datetime]:
     """The calendar day of ``now`` in ``timezone`` (an IANA name) as ``[start, end)`` in UTC."""
-    local = now.astimezone(zone_of(timezone)).date()
+    local = local_today(now, timezone)
     return days_window(local, local, timezone)
 
 

@@ -25,7 +25,7 @@ from voice.reports.breakdowns import BREAKDOWNS, Report, build_report
 from voice.reports.csv_export import funnel_csv, report_csv
 from voice.reports.errors import MissingFlowError, ReportError, UnknownBreakdownError
 from voice.reports.funnel import Funnel, flow_choices, funnel, node_order
-from voice.reports.kpis import zone_of
+from voice.reports.kpis import local_today
 from voice.reports.ranges import DateRange, parse_range
 from voice.web import services
 from voice.web.access import require_page_role
@@ -37,7 +37,7 @@ TITLES = {"queue": "Per queue", "agent": "Per agent", "hour": "Per hour of the d
 
 def _today() -> date:
     built = services()
-    return built.clock().astimezone(zone_of(built.settings.wallboard_timezone)).date()
+    return local_today(built.clock(), built.settings.wallboard_timezone)
 
 
 def _range() -> DateRange:
@@ -54,8 +54,9 @@ def _thresholds() -> tuple[dict[str, int], int]:
             QueueConfig(name="default").service_level)
 
 
-def _report(by: str, days: DateRange, queue: str | None) -> Report:
-    thresholds, default = _thresholds()
+def _report(by: str, days: DateRange, queue: str | None,
+            thresholds: tuple[dict[str, int], int] | None = None) -> Report:
+    thresholds, default = thresholds or _thresholds()
     built = services()
     with built.session_factory() as session:
         return build_report(session, by, days, thresholds=thresholds,
@@ -103,10 +104,10 @@ FORMATS: dict[str, Any] = {"duration": duration, "percent": percent, "share": sh
 def reports_page() -> tuple[str, int]:
     """The three breakdowns over the asked range, with their CSV links."""
     queue = (request.args.get("queue") or "").strip() or None
-    thresholds, _ = _thresholds()
+    known = _thresholds()
     values = {"from": request.args.get("from", ""), "to": request.args.get("to", ""),
               "queue": queue or ""}
-    context: dict[str, Any] = {"queues": _queue_choices(thresholds), "values": values,
+    context: dict[str, Any] = {"queues": _queue_choices(known[0]), "values": values,
                                "titles": TITLES, "error": None, "reports": [], **FORMATS}
     try:
         days = _range()
@@ -116,7 +117,7 @@ def reports_page() -> tuple[str, int]:
     query = {**days.query(), **({"queue": queue} if queue else {})}
     context["values"] = {**days.query(), "queue": queue or ""}
     context["days"] = days
-    context["reports"] = [_report(by, days, queue) for by in BREAKDOWNS]
+    context["reports"] = [_report(by, days, queue, known) for by in BREAKDOWNS]
     context["csv_links"] = {by: url_for("supervisor_reports.reports_csv", by=by, **query)
                             for by in BREAKDOWNS}
     context["funnel_link"] = url_for("supervisor_reports.funnel_page", **days.query())

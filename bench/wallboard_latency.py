@@ -233,7 +233,7 @@ def main() -> None:
             assert services.user_service is not None
             began = time.perf_counter()
             report = seed(services.session_factory, services.acd, settings.recordings_dir,
-                          SeedOptions(calls=args.calls, seed=1, audio=False,
+                          SeedOptions(calls=args.calls, seed=1, audio_calls=0,
                                       now=seed_now(args.timezone)))
             print(f"seeded {report.calls} calls ({report.queue_entries} queue entries, "
                   f"{report.events} IVR steps) in {time.perf_counter() - began:.1f} s")

@@ -71,10 +71,10 @@ def test_seeding_200_calls_is_consistent_and_searchable(services: Services) -> N
 
 
 def test_refuses_a_second_run_unless_append_and_is_deterministic(services: Services) -> None:
-    first = run(services, calls=50, audio=False)
+    first = run(services, calls=50, audio_calls=0)
     with pytest.raises(DemoDataExistsError):
         run(services, calls=50)
-    second = run(services, calls=50, audio=False, append=True)
+    second = run(services, calls=50, audio_calls=0, append=True)
     assert second.outcomes == first.outcomes and second.agents_created == 0
     with services.session_factory.begin() as session:
         assert session.scalar(select(func.count()).select_from(Call)) == 100
@@ -101,7 +101,7 @@ def test_cli_prints_a_summary(services: Services, runner: CliRunner) -> None:
 
 
 def test_a_share_of_answered_calls_gets_evaluations(services: Services) -> None:
-    report = run(services, calls=400, audio=False)
+    report = run(services, calls=400, audio_calls=0)
     store = services.evaluations
     [card] = store.list_scorecards()
     assert card.name == DEMO_SCORECARD and card.version == 1
@@ -132,7 +132,7 @@ def test_a_share_of_answered_calls_gets_evaluations(services: Services) -> None:
         session.execute(Transcript.__table__.delete())
         session.execute(Recording.__table__.delete())
         session.execute(Call.__table__.delete())
-    run(services, calls=400, audio=False)
+    run(services, calls=400, audio_calls=0)
     with services.session_factory() as session:
         again = [(r.call_id, r.answers, r.score) for r in session.scalars(
             select(Evaluation).order_by(Evaluation.call_id))]

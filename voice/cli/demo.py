@@ -22,7 +22,7 @@ def demo() -> None:
               help="Random seed: the same seed (and --now day) gives the same data.")
 @click.option("--audio/--no-audio", default=True, show_default=True,
               help="Write real WAV files for the newest answered calls (others have rows "
-                   "only).")
+                   "only); --no-audio is --audio-calls 0.")
 @click.option("--audio-calls", default=20, show_default=True, type=click.IntRange(min=0),
               help="How many of the newest calls may get WAV files.")
 @click.option("--append", is_flag=True, help="Add to existing demo data instead of refusing.")
@@ -40,8 +40,8 @@ def seed_command(count: int, days: int, seed_value: int | None, audio: bool,
     except ValueError as exc:
         fail(f"--now: {exc}")
     with services_or_exit() as services:
-        options = SeedOptions(calls=count, days=days, seed=seed_value, audio=audio,
-                              audio_calls=audio_calls, append=append,
+        options = SeedOptions(calls=count, days=days, seed=seed_value,
+                              audio_calls=audio_calls if audio else 0, append=append,
                               now=now or services.clock())
         if services.acd is None:
             fail("the ACD is not configured; demo agents cannot be created")

@@ -98,8 +98,7 @@ class SeedOptions:
     calls: int
     days: int = 30
     seed: int | None = None
-    audio: bool = True
-    audio_calls: int = 20
+    audio_calls: int = 20  # the newest answered calls that get WAV files (0: none)
     append: bool = False
     now: datetime | None = None
 
@@ -403,7 +402,7 @@ def seed(session_factory: sessionmaker[Session], acd: Any, recordings_dir: Path,
             segments = _segments(rng, plan, rec_start, duration)
             relative = f"{rec_start:%Y/%m/%d}/{call_id}{'-vm' if kind == 'voicemail' else ''}.wav"
             size, digest = 0, hashlib.sha256(call_id.encode()).hexdigest()
-            if kind == "call" and options.audio and options.audio_calls:
+            if kind == "call" and options.audio_calls:
                 audio_queue.append((next_recording, relative, duration, segments))
             recording_id, transcript_id = next_recording, next_transcript
             next_recording += 1

@@ -58,13 +58,14 @@ PATHS: dict[str, tuple[bool, list[tuple[str, str, str | None]]]] = {
 }
 
 
-def _entry(call_id: str, queue: str, enqueued: datetime, *, answered: float | None = None,
-           ended: float | None = None, outcome: str | None = None,
-           agent_id: int | None = None) -> QueueEntry:
+def queue_entry(call_id: str, queue: str, enqueued: datetime, *,
+                answered: float | None = None, ended: float | None = None,
+                outcome: str | None = None, agent_id: int | None = None) -> QueueEntry:
+    """A queue entry; ``answered``/``ended`` are seconds after ``enqueued``."""
     return QueueEntry(
         call_id=call_id, queue=queue, channel="sip", from_number="+15550100", priority=0,
-        skills=[], status="ended" if ended is not None else "waiting", outcome=outcome,
-        enqueued_at=enqueued, agent_id=agent_id,
+        skills=[], status="ended" if ended is not None else "connected" if answered else
+        "waiting", outcome=outcome, enqueued_at=enqueued, agent_id=agent_id,
         answered_at=None if answered is None else enqueued + timedelta(seconds=answered),
         ended_at=None if ended is None else enqueued + timedelta(seconds=ended),
         callback=False, tried=[])
@@ -82,17 +83,17 @@ def add_queue_data(services: Services, password: str = "agent-password-1") -> di
     at = DAY.replace
     with services.session_factory.begin() as session:
         session.add_all([
-            _entry("s1", "support", at(hour=9, minute=10), answered=10, ended=110,
-                   outcome="answered", agent_id=ann),
-            _entry("s2", "support", at(hour=9, minute=40), answered=30, ended=90,
-                   outcome="answered", agent_id=ann),
-            _entry("s3", "support", at(hour=10, minute=5), ended=5, outcome="abandoned"),
-            _entry("s4", "support", at(hour=10, minute=20), ended=45, outcome="abandoned"),
-            _entry("b1", "billing", at(hour=10, minute=30), answered=25, ended=125,
-                   outcome="answered", agent_id=bob),
-            _entry("b2", "billing", at(hour=14, minute=50), ended=300, outcome="timeout"),
-            _entry("y1", "support", DAY - timedelta(minutes=30), answered=5, ended=65,
-                   outcome="answered", agent_id=bob),
+            queue_entry("s1", "support", at(hour=9, minute=10), answered=10, ended=110,
+                        outcome="answered", agent_id=ann),
+            queue_entry("s2", "support", at(hour=9, minute=40), answered=30, ended=90,
+                        outcome="answered", agent_id=ann),
+            queue_entry("s3", "support", at(hour=10, minute=5), ended=5, outcome="abandoned"),
+            queue_entry("s4", "support", at(hour=10, minute=20), ended=45, outcome="abandoned"),
+            queue_entry("b1", "billing", at(hour=10, minute=30), answered=25, ended=125,
+                        outcome="answered", agent_id=bob),
+            queue_entry("b2", "billing", at(hour=14, minute=50), ended=300, outcome="timeout"),
+            queue_entry("y1", "support", DAY - timedelta(minutes=30), answered=5, ended=65,
+                        outcome="answered", agent_id=bob),
             AgentSession(agent_id=ann, state="wrap_up", call_id="s1",
                          started_at=at(hour=9, minute=12),
                          ended_at=at(hour=9, minute=12, second=20)),

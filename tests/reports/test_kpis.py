@@ -6,27 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from crafted_calls import queue_entry
 
 from voice.compose import Services
 from voice.reports.aggregates import queue_kpis
 from voice.reports.kpis import compute, day_window
-from voice.store.models import AgentSession, QueueEntry
+from voice.store.models import AgentSession
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 DAY = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
-
-
-def entry(call_id: str, enqueued: datetime, *, answered: float | None = None,
-          ended: float | None = None, outcome: str | None = None, agent_id: int | None = None,
-          queue: str = "support") -> QueueEntry:
-    """A queue entry; ``answered``/``ended`` are seconds after ``enqueued``."""
-    return QueueEntry(
-        call_id=call_id, queue=queue, channel="sip", from_number="+15550100", priority=0,
-        skills=[], status="ended" if ended is not None else "connected" if answered else
-        "waiting", outcome=outcome, enqueued_at=enqueued, agent_id=agent_id,
-        answered_at=None if answered is None else enqueued + timedelta(seconds=answered),
-        ended_at=None if ended is None else enqueued + timedelta(seconds=ended),
-        callback=False, tried=[])
 
 
 def test_kpis_over_a_day(services: Services) -> None:
@@ -37,22 +25,25 @@ def test_kpis_over_a_day(services: Services) -> None:
     with services.session_factory.begin() as session:
         session.add_all([
             # answered after 10 s, talked 100 s, wrapped 20 s: SL yes, handle 120
-            entry("c1", t, answered=10, ended=110, outcome="answered", agent_id=ann),
+            queue_entry("c1", "support", t, answered=10, ended=110, outcome="answered",
+                        agent_id=ann),
             # answered after 30 s (threshold 20: late), talked 60 s, wrap still open
-            entry("c2", t, answered=30, ended=90, outcome="answered", agent_id=ann),
+            queue_entry("c2", "support", t, answered=30, ended=90, outcome="answered",
+                        agent_id=ann),
             # abandoned after 5 s: out of the SL divisor, in the abandonment rate
-            entry("c3", t, ended=5, outcome="abandoned"),
+            queue_entry("c3", "support", t, ended=5, outcome="abandoned"),
             # abandoned after 45 s: counts against the SL
-            entry("c4", t, ended=45, outcome="abandoned"),
+            queue_entry("c4", "support", t, ended=45, outcome="abandoned"),
             # timed out: offered only
-            entry("c5", t, ended=300, outcome="timeout"),
+            queue_entry("c5", "support", t, ended=300, outcome="timeout"),
             # answered, still talking: answered, not handled
-            entry("c6", t, answered=20, agent_id=ann),
+            queue_entry("c6", "support", t, answered=20, agent_id=ann),
             # still waiting
-            entry("c7", NOW - timedelta(seconds=12)),
+            queue_entry("c7", "support", NOW - timedelta(seconds=12)),
             # yesterday, another queue: not counted
-            entry("old", DAY - timedelta(minutes=1), answered=1, ended=2, agent_id=ann),
-            entry("other", t, answered=1, ended=2, agent_id=ann, queue="sales"),
+            queue_entry("old", "support", DAY - timedelta(minutes=1), answered=1, ended=2,
+                        agent_id=ann),
+            queue_entry("other", "sales", t, answered=1, ended=2, agent_id=ann),
             AgentSession(agent_id=ann, state="wrap_up", call_id="c1",
                          started_at=t + timedelta(seconds=110),
                          ended_at=t + timedelta(seconds=130)),
@@ -79,8 +70,8 @@ def test_empty_window_has_no_averages() -> None:
 
 
 def test_threshold_is_inclusive() -> None:
-    kpis = compute("q", DAY, NOW, [entry("a", DAY, answered=20, outcome="answered"),
-                                   entry("b", DAY, ended=20, outcome="abandoned")],
+    kpis = compute("q", DAY, NOW, [queue_entry("a", "q", DAY, answered=20, outcome="answered"),
+                                   queue_entry("b", "q", DAY, ended=20, outcome="abandoned")],
                    service_level=20, wraps={})
     assert (kpis.answered_within_threshold, kpis.abandoned_after_threshold) == (1, 0)
     assert kpis.service_level_pct == 100.0

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from voice.flows.drafts import DraftInfo, DraftStore
 from voice.flows.editing import FlowEditor, flow_path
+from voice.flows.errors import FlowFileError
 from voice.flows.repository import FlowVersionInfo
 from voice.flows.sources import display_path, flow_files
 from voice.ivr.errors import Problem
@@ -114,12 +116,12 @@ def flow_rows() -> list[dict[str, Any]]:
             "draft": draft, "last_at": last[0] if last else None,
             "last_by": last[1] if last else None, "last_what": last[2] if last else None,
             "file": display_path(path) if path else None,
-            "file_status": _file_status(live, path),
+            "file_status": _file_status(editor, flow_id, live, path),
         })
     return rows
 
 
-def _file_summary(path: Any) -> tuple[str, list[str]]:
+def _file_summary(path: Path | None) -> tuple[str, list[str]]:
     """Name and numbers of a flow file never published (best effort: it may be invalid)."""
     if path is None:
         return "", []
@@ -134,14 +136,15 @@ def _file_summary(path: Any) -> tuple[str, list[str]]:
         if isinstance(numbers, list) else []
 
 
-def _file_status(live: FlowVersionInfo | None, path: Any) -> str:
+def _file_status(editor: FlowEditor, flow_id: str, live: FlowVersionInfo | None,
+                 path: Path | None) -> str:
     if path is None:
         return "no file"
     if live is None:
         return "not published"
     try:
-        same = path.read_text(encoding="utf-8") == live.content
-    except (OSError, UnicodeDecodeError):
+        same = editor.file_text(flow_id) == live.content
+    except FlowFileError:
         return "file unreadable"
     return "file matches live" if same else "file differs from live"
 

@@ -7,6 +7,7 @@ day. ``2026-11-24T15:00``, ``...Z`` and ``...+01:00`` are read as given; without
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 
 
@@ -24,8 +25,9 @@ def parse_moment(text: str, *, end: bool = False) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def clock_text(seconds: int) -> str:
-    """Whole ``seconds`` as ``m:ss``, or ``h:mm:ss`` from an hour (``0:42``, ``1:02:05``)."""
-    hours, rest = divmod(max(0, seconds), 3600)
+def clock_text(seconds: float) -> str:
+    """``seconds`` (rounded down to whole seconds) as ``m:ss``, or ``h:mm:ss`` from an hour
+    (``0:42``, ``1:02:05``)."""
+    hours, rest = divmod(max(0, math.floor(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

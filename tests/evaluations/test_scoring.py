@@ -10,10 +10,10 @@ from voice.evaluations.scorecards import parse_sections, questions_of
 from voice.evaluations.scoring import (
     check_answers,
     check_comments,
-    clock_label,
     overall_score,
     question_score,
 )
+from voice.moments import clock_text
 
 CARD = parse_sections(SECTIONS)
 
@@ -102,4 +102,4 @@ def test_comments_are_checked_and_sorted() -> None:
         check_comments([{"at_seconds": -1, "text": "x"}, {"at_seconds": 1, "text": " "},
                         {"at_seconds": True, "text": "x"}])
     assert len(caught.value.problems) == 3
-    assert clock_label(42.9) == "0:42" and clock_label(3725) == "1:02:05"
+    assert clock_text(42.9) == "0:42" and clock_text(3725) == "1:02:05"

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.evaluations.periods import DateRange, made_in
 from voice.evaluations.scorecards import questions_of, sections_from_json
-from voice.evaluations.scoring import clock_label
+from voice.moments import clock_text
 from voice.reports.csv_export import spreadsheet_safe as safe
 from voice.store.models import Evaluation, Scorecard, ScorecardVersion
 
@@ -81,7 +81,7 @@ def _question_columns(session: Session, version_ids: list[int]) -> list[tuple[in
 
 
 def _fixed(row: Evaluation, scorecard: str) -> list[Any]:
-    comments = " | ".join(f"{clock_label(c['at_seconds'])} {c['text']}" for c in row.comments)
+    comments = " | ".join(f"{clock_text(c['at_seconds'])} {c['text']}" for c in row.comments)
     return [row.id, row.created_at.isoformat(), row.updated_at.isoformat(), safe(row.call_id),
             row.call_started_at.isoformat() if row.call_started_at else "",
             safe(row.agent or ""), safe(row.queue or ""), safe(row.evaluator),

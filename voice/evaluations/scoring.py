@@ -24,7 +24,6 @@ from typing import Any
 
 from voice.evaluations.errors import InvalidEvaluationError
 from voice.evaluations.scorecards import Question, Section, questions_of
-from voice.moments import clock_text
 
 NA = "na"
 YES_NO = ("yes", "no")
@@ -145,8 +144,3 @@ def check_comments(raw: object) -> list[dict[str, Any]]:
     if problems:
         raise InvalidEvaluationError(problems)
     return sorted(comments, key=lambda c: c["at_seconds"])
-
-
-def clock_label(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` past an hour) for a time into the recording."""
-    return clock_text(int(seconds))

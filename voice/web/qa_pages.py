@@ -75,7 +75,7 @@ def duration_text(seconds: float | None) -> str:
     """``m:ss`` (``h:mm:ss`` from an hour) of a length in seconds; empty for None."""
     if seconds is None:
         return ""
-    return clock_text(math.floor(seconds))
+    return clock_text(seconds)
 
 
 def when_text(moment: datetime | None) -> str:

@@ -123,9 +123,14 @@ class FlowEditor:
         if checked.problems or checked.flow is None:
             raise FlowValidationError(checked.problems or [f"{checked.file}:1: cannot be "
                                                            "loaded"])
-        folder = checked.flows
-        return checked, reachable(checked.flow.id, lambda fid: folder.get(fid)
-                                  or self.catalog.published(fid).flows[fid])
+        edited, folder = checked.flow, checked.flows
+
+        def flow(fid: str) -> Flow:  # the edited text, else the folder, else published
+            if fid == edited.id:
+                return edited
+            return folder.get(fid) or self.catalog.published(fid).flows[fid]
+
+        return checked, reachable(edited.id, flow)
 
     def publish(self, flow_id: str, text: str, *, base_version: int | None,
                 published_by: str, note: str | None = None,
